@@ -1,0 +1,1 @@
+"""Off-site backups: repository format, storage targets, snapshots, verification, restore."""

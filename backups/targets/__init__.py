@@ -1,0 +1,1 @@
+"""Storage targets: one small interface, one module per backend."""

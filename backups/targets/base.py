@@ -1,0 +1,49 @@
+"""The interface every storage target implements (a local folder, an S3 bucket, ...).
+
+Names are slash-separated relative keys ("data/ab/abcd..."). Targets are dumb: they move
+bytes. Integrity, encryption and packing belong to the repository on top of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    name: str
+    size: int
+    etag: str | None = None
+
+
+class Target(Protocol):
+    async def put(self, name: str, data: bytes) -> None:
+        """Store `data` under `name`, durably, replacing nothing silently on retry."""
+
+    async def put_if_absent(self, name: str, data: bytes) -> None:
+        """Create `name` only if it does not exist; raise PreconditionFailed otherwise."""
+
+    async def put_if_match(self, name: str, data: bytes, etag: str | None) -> str:
+        """Replace `name` only if its current etag is `etag` (None: only if absent).
+
+        Returns the new etag; raises PreconditionFailed when another writer won.
+        """
+
+    async def get(self, name: str) -> bytes:
+        """Return the bytes; raise ObjectMissing when absent."""
+
+    async def get_with_etag(self, name: str) -> tuple[bytes, str]: ...
+
+    async def head(self, name: str) -> ObjectInfo | None: ...
+
+    def list(self, prefix: str = "") -> AsyncIterator[ObjectInfo]: ...
+
+    async def delete(self, name: str) -> None: ...
+
+    async def lock_until(self, name: str, until: datetime) -> None:
+        """Keep `name` undeletable until `until` (S3 Object Lock, compliance mode)."""
+
+    async def close(self) -> None: ...

@@ -1,0 +1,35 @@
+"""Normalising the keys and URLs that identify remote items (pure functions)."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+# Parameters that track a visit rather than name a document.
+_TRACKING = frozenset(
+    {"fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "yclid", "_ga", "ref", "spm"}
+)
+
+
+def normalize_key(key: str) -> str:
+    """A stable identity for a source key: a URL, a GUID or an API id.
+
+    URLs compare equal across http/https, host case, default ports, a trailing slash,
+    fragments, parameter order and tracking parameters. Anything else is only trimmed.
+    """
+    key = key.strip()
+    parts = urlsplit(key)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return key
+    host = (parts.hostname or "").lower()
+    if parts.port and parts.port not in (80, 443):
+        host = f"{host}:{parts.port}"
+    path = parts.path or "/"
+    if len(path) > 1:
+        path = path.rstrip("/")
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if k.lower() not in _TRACKING and not k.lower().startswith("utm_")
+    ]
+    query.sort(key=lambda kv: (kv[0].lower(), kv[1]))
+    return urlunsplit(("https", host, path, urlencode(query), ""))

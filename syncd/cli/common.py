@@ -1,0 +1,57 @@
+"""What every command shares: finding the config, running a coroutine, opening the store."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Awaitable, Callable, Coroutine
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from syncd.config import Config, load_config
+
+T = TypeVar("T")
+
+DEFAULT_PATHS = (Path("syncd.toml"), Path("/etc/syncd/syncd.toml"))
+
+
+def config_path(given: Path | None) -> Path:
+    if given is not None:
+        return given
+    env = os.environ.get("SYNCD_CONFIG")
+    if env:
+        return Path(env)
+    for candidate in DEFAULT_PATHS:
+        if candidate.exists():
+            return candidate
+    return DEFAULT_PATHS[0]
+
+
+def read_config(given: Path | None) -> Config:
+    return load_config(config_path(given))
+
+
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coro)
+
+
+config_option = click.option(
+    "--config",
+    "-c",
+    "config_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Configuration file (default: $SYNCD_CONFIG, ./syncd.toml, /etc/syncd/syncd.toml).",
+)
+
+
+async def with_store(config: Config, action: Callable[[Any], Awaitable[T]]) -> T:
+    from syncd.store.open import open_store
+
+    store = await open_store(config)
+    try:
+        return await action(store)
+    finally:
+        await store.close()

@@ -1,0 +1,208 @@
+"""The configuration as typed data. Every setting carries its help text (the settings registry).
+
+Cross-references (a site's unit, a route's sites, the unit tree) are checked in `Config`
+after the fields themselves, so each message can name the exact key path.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from syncd.config.secrets import SecretRef
+
+KEY_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+Key = Annotated[str, Field(pattern=KEY_PATTERN)]
+_DURATION = re.compile(r"^(\d+)\s*(s|m|h|d)$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def duration_seconds(text: str) -> int:
+    match = _DURATION.match(text.strip())
+    if not match:
+        raise ValueError(f"expected a duration such as '90s', '15m', '6h' or '30d', got {text!r}")
+    return int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DaemonSettings(_Strict):
+    state_dir: Path = Field(
+        Path("state"),
+        description="Folder for the SQLite store, blobs and run files. Under systemd, "
+        "$STATE_DIRECTORY wins when this is left at its default.",
+    )
+    store_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL of the store. Unset: SQLite in state_dir. For PostgreSQL: "
+        "postgresql+asyncpg://user@host/db.",
+    )
+    blob_target: str | None = Field(
+        None,
+        description="Key of a backup_targets entry of kind s3 to hold blobs, so several daemons "
+        "share one store. Unset: blobs live in state_dir/blobs.",
+    )
+    listen: str = Field("127.0.0.1:8470", description="host:port of the status page and metrics.")
+    log_format: Literal["auto", "json", "console"] = Field(
+        "auto", description="auto: JSON lines under systemd or when not on a terminal."
+    )
+    concurrency: int = Field(16, ge=1, le=512, description="Sites mirrored at the same time.")
+    per_host_limit: int = Field(4, ge=1, le=64, description="Concurrent requests to one host.")
+    politeness_delay: str = Field(
+        "0s", description="Pause between two requests to one host, e.g. '1s'."
+    )
+    user_agent: str = Field("syncd/0.1 (+mirror)", description="User-Agent sent to every site.")
+
+    @field_validator("politeness_delay")
+    @classmethod
+    def _delay(cls, value: str) -> str:
+        duration_seconds(value)
+        return value
+
+
+class Unit(_Strict):
+    key: Key = Field(description="Stable identifier, e.g. 'kon-ray'.")
+    name: str = Field(description="Display name, e.g. 'Huyện Kon Rẫy'.")
+    level: str = Field(description="Free text level: province, district, commune, ward, ...")
+    parent: Key | None = Field(None, description="Key of the parent unit; unset for a root.")
+    dissolved: bool = Field(False, description="The unit no longer exists; its sites are archived.")
+    successor: Key | None = Field(None, description="Unit that took over a dissolved unit.")
+
+    @model_validator(mode="after")
+    def _successor_only_if_dissolved(self) -> Unit:
+        if self.successor is not None and not self.dissolved:
+            raise ValueError("successor is set but dissolved is false")
+        return self
+
+
+class Credentials(_Strict):
+    username: str = Field(description="Account name on the remote site.")
+    password: SecretRef = Field(description="Password: {env=...}, {file=...} or {credential=...}.")
+
+
+class SiteOptions(_Strict):
+    content_selector: str | None = Field(
+        None, description="CSS selector of the article body; unset: DNN's usual containers."
+    )
+    feeds: list[str] = Field(
+        default_factory=list, description="Feed URLs (absolute or relative to base_url)."
+    )
+    sitemap: str | None = Field("/Sitemap.aspx", description="Sitemap path; empty to skip.")
+    blog_modules: list[str] = Field(
+        default_factory=list, description="DNN Blog modules as 'tabid:moduleid'."
+    )
+    announcement_modules: list[str] = Field(
+        default_factory=list, description="DNN Announcements modules as 'tabid:moduleid'."
+    )
+    delete_after_missing: int = Field(
+        3, ge=1, le=100, description="Complete listings an item must be missing from to be deleted."
+    )
+    mass_disappearance: float = Field(
+        0.2, gt=0, le=1, description="Share of items vanishing at once that marks a site degraded."
+    )
+
+
+class Site(_Strict):
+    key: Key = Field(description="Stable identifier of the site.")
+    unit: Key = Field(description="Key of the unit that owns the site.")
+    kind: Literal["dnn", "feed"] = Field(description="Connector: dnn or feed.")
+    base_url: str = Field(description="Site root, e.g. 'https://konray.kontum.gov.vn'.")
+    schedule: str = Field("15m", description="How often to poll, as a duration ('15m').")
+    local: bool = Field(
+        False, description="Allow addresses on private networks (intranet or test sites)."
+    )
+    credentials: Credentials | None = Field(None, description="Login for APIs that need one.")
+    options: SiteOptions = Field(default_factory=SiteOptions, description="Per-site options.")
+
+    @field_validator("base_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError(f"expected an http(s) URL, got {value!r}")
+        return value.rstrip("/")
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, value: str) -> str:
+        duration_seconds(value)
+        return value
+
+
+class RouteTarget(_Strict):
+    sites: list[Key] = Field(default_factory=list, description="Sites named one by one.")
+    relation: Literal["children", "parent", "descendants", "ancestors", "all"] | None = Field(
+        None, description="Sites of units related to the source unit."
+    )
+    level: str | None = Field(None, description="Only units of this level (with relation).")
+
+
+class Route(_Strict):
+    key: Key = Field(description="Stable identifier of the route.")
+    from_sites: list[Key] = Field(description="Sites whose items the route moves.")
+    categories: list[str] = Field(default_factory=list, description="Only these categories.")
+    keywords: list[str] = Field(default_factory=list, description="Only items naming one of these.")
+    to: RouteTarget = Field(description="Where items go.")
+    method: Literal["push", "feed"] = Field("push", description="Write through the API or a feed.")
+    publish_as: Literal["draft", "published"] = Field("draft", description="State of the copy.")
+    category_map: dict[str, str] = Field(
+        default_factory=dict, description="Source category -> target category."
+    )
+    attribution: str = Field(
+        "Nguồn: {source_name}", description="Text added to each copy naming its origin."
+    )
+    approval: bool = Field(False, description="Copies wait for an editor's approval.")
+
+
+class Retention(_Strict):
+    keep_last: int = Field(7, ge=0, description="Most recent snapshots always kept.")
+    daily: int = Field(14, ge=0, description="Days with one snapshot kept.")
+    weekly: int = Field(8, ge=0, description="Weeks with one snapshot kept.")
+    monthly: int = Field(12, ge=0, description="Months with one snapshot kept.")
+    yearly: int = Field(5, ge=0, description="Years with one snapshot kept.")
+    within: str | None = Field(None, description="Keep everything newer than this duration.")
+
+
+class BackupTarget(_Strict):
+    key: Key = Field(description="Stable identifier of the target.")
+    kind: Literal["s3", "local"] = Field(description="s3 bucket or local folder.")
+    path: Path | None = Field(None, description="Folder (kind = local).")
+    endpoint: str | None = Field(None, description="S3 endpoint URL (kind = s3).")
+    region: str = Field("us-east-1", description="S3 region.")
+    bucket: str | None = Field(None, description="S3 bucket (kind = s3).")
+    prefix: str = Field("", description="Key prefix inside the bucket.")
+    path_style: bool = Field(True, description="Path-style addressing (most self-hosted S3).")
+    access_key: SecretRef | None = Field(None, description="S3 access key id.")
+    secret_key: SecretRef | None = Field(None, description="S3 secret access key.")
+    passphrase: SecretRef | None = Field(None, description="Passphrase that wraps the key.")
+    schedule: str = Field("0 2 * * *", description="Cron expression of scheduled backups.")
+    object_lock_days: int = Field(0, ge=0, description="Compliance-mode lock on new objects.")
+    retention: Retention = Field(default_factory=Retention, description="What pruning keeps.")
+
+    @model_validator(mode="after")
+    def _kind_fields(self) -> BackupTarget:
+        if self.kind == "local" and self.path is None:
+            raise ValueError("a local target needs path")
+        if self.kind == "s3" and (self.endpoint is None or self.bucket is None):
+            raise ValueError("an s3 target needs endpoint and bucket")
+        return self
+
+
+class Config(_Strict):
+    daemon: DaemonSettings = Field(default_factory=DaemonSettings, description="The daemon.")
+    units: list[Unit] = Field(default_factory=list, description="The tree of units.")
+    sites: list[Site] = Field(default_factory=list, description="Sites to mirror.")
+    routes: list[Route] = Field(default_factory=list, description="Syndication rules.")
+    backup_targets: list[BackupTarget] = Field(
+        default_factory=list, description="Where backups go."
+    )
+
+    def unit(self, key: str) -> Unit:
+        return next(u for u in self.units if u.key == key)
+
+    def site(self, key: str) -> Site:
+        return next(s for s in self.sites if s.key == key)

@@ -1,0 +1,1 @@
+"""The versioned store: items, immutable revisions and content-addressed blobs."""

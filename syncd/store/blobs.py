@@ -1,0 +1,113 @@
+"""Content-addressed blob storage: the interface and the local-folder implementation.
+
+A blob is named by the SHA-256 of its raw bytes. Backends store it zstd-compressed and
+verify the hash on every read, so silent corruption is reported, never returned.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import tempfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Protocol
+
+import zstandard
+
+from syncd.errors import BlobCorrupt, BlobMissing
+
+_LEVEL = 9
+
+
+def blob_id(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def compress(data: bytes) -> bytes:
+    return zstandard.ZstdCompressor(level=_LEVEL).compress(data)
+
+
+def decompress_verified(sha: str, stored: bytes) -> bytes:
+    """Decompress and check the hash; a mismatch is corruption, never silently returned."""
+    try:
+        data = zstandard.ZstdDecompressor().decompress(stored)
+    except zstandard.ZstdError as exc:
+        raise BlobCorrupt(f"blob {sha}: cannot decompress ({exc})") from exc
+    if blob_id(data) != sha:
+        raise BlobCorrupt(f"blob {sha}: content does not match its hash")
+    return data
+
+
+class BlobStore(Protocol):
+    """What the store needs from a blob backend. `put` returns only once the blob is durable."""
+
+    async def put(self, data: bytes) -> str: ...
+
+    async def get(self, sha: str) -> bytes: ...
+
+    async def has(self, sha: str) -> bool: ...
+
+    def ids(self) -> AsyncIterator[str]: ...
+
+    async def close(self) -> None: ...
+
+
+class LocalBlobStore:
+    """Blobs in a folder, two levels of fan-out: ab/cd/abcd....zst."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+
+    def _path(self, sha: str) -> Path:
+        return self.root / sha[:2] / sha[2:4] / f"{sha}.zst"
+
+    async def put(self, data: bytes) -> str:
+        sha = blob_id(data)
+        await asyncio.to_thread(self._put_sync, sha, data)
+        return sha
+
+    def _put_sync(self, sha: str, data: bytes) -> None:
+        path = self._path(sha)
+        if path.exists():
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # temp file in the same folder, fsync, rename, fsync the folder: a crash leaves
+        # either no blob or a whole one, never a torn file under the final name.
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(compress(data))
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+    async def get(self, sha: str) -> bytes:
+        return await asyncio.to_thread(self._get_sync, sha)
+
+    def _get_sync(self, sha: str) -> bytes:
+        try:
+            stored = self._path(sha).read_bytes()
+        except FileNotFoundError as exc:
+            raise BlobMissing(f"blob {sha} is missing") from exc
+        return decompress_verified(sha, stored)
+
+    async def has(self, sha: str) -> bool:
+        return self._path(sha).exists()
+
+    async def ids(self) -> AsyncIterator[str]:
+        for path in sorted(self.root.glob("*/*/*.zst")):
+            yield path.name.removesuffix(".zst")
+
+    async def close(self) -> None:
+        return None

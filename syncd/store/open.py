@@ -1,0 +1,44 @@
+"""Building a Store from the configuration: database URL, blob backend, migrations."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from syncd.config import Config
+from syncd.errors import ConfigError
+from syncd.store.blobs import BlobStore, LocalBlobStore
+from syncd.store.db import create_engine, default_url, upgrade
+from syncd.store.store import Store
+
+
+def state_dir(config: Config) -> Path:
+    configured = config.daemon.state_dir
+    if configured == Path("state") and os.environ.get("STATE_DIRECTORY"):
+        # systemd's StateDirectory= may list several folders separated by ':'
+        return Path(os.environ["STATE_DIRECTORY"].split(":")[0])
+    return configured
+
+
+def store_url(config: Config) -> str:
+    return config.daemon.store_url or default_url(state_dir(config))
+
+
+def blob_store(config: Config) -> BlobStore:
+    if config.daemon.blob_target is None:
+        return LocalBlobStore(state_dir(config) / "blobs")
+    from backups.targets.s3 import S3Target
+    from syncd.store.blobs_s3 import S3BlobStore
+    from syncd.targets import target_settings
+
+    target = next(t for t in config.backup_targets if t.key == config.daemon.blob_target)
+    if target.kind != "s3":
+        raise ConfigError("daemon.blob_target", "blobs can only live in an s3 target")
+    return S3BlobStore(S3Target(**target_settings(target, "blobs")))
+
+
+async def open_store(config: Config, *, migrate: bool = True) -> Store:
+    url = store_url(config)
+    if migrate:
+        await upgrade(url)
+    return Store(create_engine(url), blob_store(config))

@@ -1,0 +1,175 @@
+"""Configuration: the example is valid; each kind of mistake is refused with its key path."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel
+
+from syncd.config import parse_config
+from syncd.config.load import load_config
+from syncd.config.model import Config
+from syncd.config.secrets import SecretRef
+from syncd.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "config" / "syncd.example.toml"
+
+BASE = """
+[[units]]
+key = "kon-ray"
+name = "Huyện Kon Rẫy"
+level = "district"
+
+[[units]]
+key = "dak-ruong"
+name = "Xã Đăk Ruồng"
+level = "commune"
+parent = "kon-ray"
+
+[[sites]]
+key = "konray"
+unit = "kon-ray"
+kind = "dnn"
+base_url = "https://konray.example"
+"""
+
+
+def test_example_is_valid() -> None:
+    config = load_config(EXAMPLE)
+    assert {u.key for u in config.units} >= {"kon-ray", "dak-ruong"}
+    assert config.site("konray").credentials is not None
+
+
+@pytest.mark.parametrize(
+    ("extra", "path", "words"),
+    [
+        ("[daemon]\nlisten_port = 1\n", "daemon.listen_port", "unknown key"),
+        (
+            '[[sites]]\nkey="x"\nunit="kon-ray"\nkind="dnn"\nbase_url="https://x"\ncolour="red"\n',
+            "sites[1].colour",
+            "unknown key",
+        ),
+        ('[daemon]\nconcurrency = "many"\n', "daemon.concurrency", "expected an integer"),
+        ('[[units]]\nkey="u3"\nname="U"\nlevel=3\n', "units[2].level", "expected a string"),
+        (
+            '[[sites]]\nkey="x"\nunit="nowhere"\nkind="dnn"\nbase_url="https://x"\n',
+            "sites[1].unit",
+            "no unit with key 'nowhere'",
+        ),
+        (
+            '[[sites]]\nkey="konray"\nunit="kon-ray"\nkind="dnn"\nbase_url="https://y"\n',
+            "sites[1].key",
+            "duplicate key 'konray'",
+        ),
+        (
+            '[[sites]]\nkey="x"\nunit="kon-ray"\nkind="dnn"\nbase_url="https://x"\n'
+            'credentials = { username = "a", password = "hunter2" }\n',
+            "sites[1].credentials.password",
+            "must not be written inline",
+        ),
+        (
+            '[[backup_targets]]\nkey="t"\nkind="s3"\nendpoint="https://s3"\nbucket="b"\n'
+            'secret_key = "abc"\n',
+            "backup_targets[0].secret_key",
+            "must not be written inline",
+        ),
+        (
+            '[[sites]]\nkey="x"\nunit="kon-ray"\nkind="joomla"\nbase_url="https://x"\n',
+            "sites[1].kind",
+            "expected 'dnn' or 'feed'",
+        ),
+        (
+            '[[sites]]\nkey="x"\nunit="kon-ray"\nkind="dnn"\nbase_url="ftp://x"\n',
+            "sites[1].base_url",
+            "expected an http(s) URL",
+        ),
+        (
+            '[[routes]]\nkey="r"\nfrom_sites=["ghost"]\nto={relation="children"}\n',
+            "routes[0].from_sites",
+            "no site with key 'ghost'",
+        ),
+        (
+            '[[sites]]\nkey="x"\nunit="kon-ray"\nkind="dnn"\nbase_url="https://x"\nschedule="often"\n',
+            "sites[1].schedule",
+            "expected a duration",
+        ),
+    ],
+)
+def test_refusals_name_the_key(extra: str, path: str, words: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(BASE + extra)
+    assert caught.value.path == path
+    assert words in caught.value.problem
+    assert "\n" not in str(caught.value)
+
+
+def test_cycle_in_unit_tree() -> None:
+    text = BASE.replace('level = "district"', 'level = "district"\nparent = "dak-ruong"')
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text)
+    assert caught.value.path == "units[0].parent"
+    assert "cycle" in caught.value.problem and "kon-ray" in caught.value.problem
+
+
+def test_unit_tree_may_have_any_levels_and_dissolved_units() -> None:
+    text = BASE + (
+        '[[units]]\nkey="old"\nname="Huyện cũ"\nlevel="district"\n'
+        'dissolved=true\nsuccessor="kon-ray"\n'
+        '[[units]]\nkey="w"\nname="Phường 1"\nlevel="ward"\nparent="dak-ruong"\n'
+    )
+    config = parse_config(text)
+    assert config.unit("old").successor == "kon-ray"
+
+
+def test_broken_toml_and_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        parse_config("[daemon\n")
+    with pytest.raises(ConfigError, match="file not found"):
+        load_config(tmp_path / "none.toml")
+
+
+def test_secrets_resolve_from_env_file_and_credentials(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PW", "from-env")
+    (tmp_path / "pw").write_text("from-file\n")
+    creds = tmp_path / "creds"
+    creds.mkdir()
+    (creds / "pw").write_text("from-cred")
+    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(creds))
+    assert SecretRef(env="PW").reveal() == "from-env"
+    assert SecretRef(file=tmp_path / "pw").reveal() == "from-file"
+    assert SecretRef(credential="pw").reveal() == "from-cred"
+    with pytest.raises(ConfigError, match="NOPE is not set"):
+        SecretRef(env="NOPE").reveal("x.password")
+
+
+def _fields(model: type[BaseModel]) -> set[str]:
+    names: set[str] = set()
+    for name, field in model.model_fields.items():
+        names.add(name)
+        assert field.description, f"{model.__name__}.{name} has no help text"
+        for arg in (*getattr(field.annotation, "__args__", ()), field.annotation):
+            inner = getattr(arg, "__args__", (arg,))
+            for candidate in (*inner, arg):
+                if (
+                    isinstance(candidate, type)
+                    and issubclass(candidate, BaseModel)
+                    and (candidate is not SecretRef)
+                ):
+                    names |= _fields(candidate)
+    return names
+
+
+def test_every_setting_is_documented_in_the_example() -> None:
+    """The settings registry: a setting without help text or example entry fails here."""
+    example = EXAMPLE.read_text(encoding="utf-8")
+    written = set(re.findall(r"^#?\s*([a-z_]+)\s*=", example, flags=re.M))
+    written |= set(re.findall(r"[{,]\s*([a-z_]+)\s*=", example))
+    written |= set(re.findall(r"^\[\[?([a-z_.]+)\]\]?", example, flags=re.M))
+    written = {w.split(".")[-1] for w in written}
+    missing = _fields(Config) - written
+    assert not missing, f"settings missing from config/syncd.example.toml: {sorted(missing)}"
