@@ -27,14 +27,15 @@ def store_url(config: Config) -> str:
 def blob_store(config: Config) -> BlobStore:
     if config.daemon.blob_target is None:
         return LocalBlobStore(state_dir(config) / "blobs")
-    from backups.targets.s3 import S3Target
     from syncd.store.blobs_s3 import S3BlobStore
-    from syncd.targets import target_settings
+    from syncd.targets import open_target
 
-    target = next(t for t in config.backup_targets if t.key == config.daemon.blob_target)
+    index, target = next(
+        (i, t) for i, t in enumerate(config.backup_targets) if t.key == config.daemon.blob_target
+    )
     if target.kind != "s3":
         raise ConfigError("daemon.blob_target", "blobs can only live in an s3 target")
-    return S3BlobStore(S3Target(**target_settings(target, "blobs")))
+    return S3BlobStore(open_target(target, index, "blobs/"))
 
 
 async def open_store(config: Config, *, migrate: bool = True) -> Store:
