@@ -6,14 +6,14 @@ from backups.targets.base import Target
 from syncd.config.model import BackupTarget
 
 
-def open_target(target: BackupTarget, index: int, subprefix: str = "") -> Target:
-    """A Target for `target`, secrets resolved; `subprefix` keeps blobs apart from backups."""
+def open_target(target: BackupTarget, index: int) -> Target:
+    """A Target for the configured `target` (entry `index` of backup_targets), secrets resolved."""
     where = f"backup_targets[{index}]"
     if target.kind == "local":
         from backups.targets.local import LocalTarget
 
         assert target.path is not None  # the model refuses a local target without a path
-        return LocalTarget(target.path / subprefix if subprefix else target.path)
+        return LocalTarget(target.path)
     from backups.targets.s3 import S3Target
 
     assert target.bucket is not None
@@ -23,7 +23,7 @@ def open_target(target: BackupTarget, index: int, subprefix: str = "") -> Target
         target.endpoint,
         target.region,
         target.bucket,
-        f"{target.prefix}{subprefix}",
+        target.prefix,
         access,
         secret,
         path_style=target.path_style,

@@ -35,7 +35,7 @@ def blob_store(config: Config) -> BlobStore:
     )
     if target.kind != "s3":
         raise ConfigError("daemon.blob_target", "blobs can only live in an s3 target")
-    return S3BlobStore(open_target(target, index, "blobs/"))
+    return S3BlobStore(open_target(target, index))
 
 
 async def open_store(config: Config, *, migrate: bool = True) -> Store:

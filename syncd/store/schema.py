@@ -58,6 +58,12 @@ sites = Table(
     Column("last_error", Text),
     Column("next_due_at", UtcTime),
     Column("degraded", Boolean, nullable=False, default=False),
+    # adaptive polling: the interval in force and how many passes in a row found nothing new
+    Column("interval_seconds", Integer),
+    Column("idle_passes", Integer, nullable=False, default=0),
+    # several daemons on one PostgreSQL share sites by leasing them
+    Column("lease_owner", String(128)),
+    Column("lease_until", UtcTime),
 )
 
 items = Table(
@@ -115,6 +121,8 @@ fetch_state = Table(
     Column("etag", Text),
     Column("last_modified", Text),
     Column("last_status", Integer),
+    # the blob the validators belong to, so a 304 can always be answered from the store
+    Column("sha", String(64)),
     Column("updated_at", UtcTime, nullable=False),
 )
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 15:26:58.000653
+Create Date: 2026-11-28 15:34:21.993180
 """
 
 from collections.abc import Sequence
@@ -64,6 +64,10 @@ def upgrade() -> None:
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("next_due_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("degraded", sa.Boolean(), nullable=False),
+        sa.Column("interval_seconds", sa.Integer(), nullable=True),
+        sa.Column("idle_passes", sa.Integer(), nullable=False),
+        sa.Column("lease_owner", sa.String(length=128), nullable=True),
+        sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sites")),
         sa.UniqueConstraint("key", name=op.f("uq_sites_key")),
     )
@@ -85,6 +89,7 @@ def upgrade() -> None:
         sa.Column("etag", sa.Text(), nullable=True),
         sa.Column("last_modified", sa.Text(), nullable=True),
         sa.Column("last_status", sa.Integer(), nullable=True),
+        sa.Column("sha", sa.String(length=64), nullable=True),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["site_id"], ["sites.id"], name=op.f("fk_fetch_state_site_id_sites")

@@ -1,0 +1,93 @@
+"""The BlobStore contract, on the local folder store and on the target-backed store
+(over a real S3 bucket and over a LocalTarget)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from backups.targets.local import LocalTarget
+from syncd.errors import BlobCorrupt, BlobMissing
+from syncd.store.blobs import BlobStore, LocalBlobStore
+from syncd.store.blobs_s3 import S3BlobStore, blob_key
+from tests.support.seaweed import SeaweedServer
+
+
+@dataclass
+class Backend:
+    store: BlobStore
+    corrupt: Callable[[str], Awaitable[None]]  # flip one byte of the stored blob
+
+
+def _flip(data: bytes, at: int) -> bytes:
+    return data[:at] + bytes([data[at] ^ 0x01]) + data[at + 1 :]
+
+
+def _local(tmp_path: Path) -> Backend:
+    store = LocalBlobStore(tmp_path / "blobs")
+
+    async def corrupt(sha: str) -> None:
+        path = store.root / sha[:2] / sha[2:4] / f"{sha}.zst"
+        path.write_bytes(_flip(path.read_bytes(), len(path.read_bytes()) // 2))
+
+    return Backend(store, corrupt)
+
+
+def _on_target(store: S3BlobStore) -> Backend:
+    async def corrupt(sha: str) -> None:
+        stored = await store.target.get(blob_key(sha))
+        await store.target.put(blob_key(sha), _flip(stored, len(stored) // 2))
+
+    return Backend(store, corrupt)
+
+
+@pytest.fixture(params=["local", "s3", "target-folder"])
+async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
+    if request.param == "local":
+        made = _local(tmp_path)
+    elif request.param == "s3":
+        server: SeaweedServer = request.getfixturevalue("seaweed")
+        made = _on_target(S3BlobStore(server.target(server.create_bucket())))
+    else:
+        made = _on_target(S3BlobStore(LocalTarget(tmp_path / "target")))
+    yield made
+    await made.store.close()
+
+
+async def test_round_trip(backend: Backend) -> None:
+    data = "<p>Tin tức xã Đắk Hà</p>".encode() * 500
+    sha = await backend.store.put(data)
+    assert sha == hashlib.sha256(data).hexdigest()
+    assert await backend.store.has(sha)
+    assert await backend.store.get(sha) == data
+
+
+async def test_put_is_idempotent(backend: Backend) -> None:
+    first = await backend.store.put(b"same bytes")
+    second = await backend.store.put(b"same bytes")
+    assert first == second
+    assert [i async for i in backend.store.ids()] == [first]
+
+
+async def test_corruption_is_detected(backend: Backend) -> None:
+    sha = await backend.store.put(bytes(range(256)) * 64)
+    await backend.corrupt(sha)
+    with pytest.raises(BlobCorrupt, match=sha):
+        await backend.store.get(sha)
+
+
+async def test_missing_blob(backend: Backend) -> None:
+    sha = hashlib.sha256(b"never stored").hexdigest()
+    assert not await backend.store.has(sha)
+    with pytest.raises(BlobMissing, match=sha):
+        await backend.store.get(sha)
+
+
+async def test_ids_lists_every_blob(backend: Backend) -> None:
+    assert [i async for i in backend.store.ids()] == []
+    shas = {await backend.store.put(f"blob {n}".encode()) for n in range(20)}
+    assert sorted([i async for i in backend.store.ids()]) == sorted(shas)

@@ -1,0 +1,32 @@
+"""Fixtures shared by the whole test suite. Keep this file small: one block per real part."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support.seaweed import SeaweedServer, start_seaweed
+
+# --- S3: one real SeaweedFS server per session, a fresh bucket per test ---------------------
+
+
+@pytest.fixture(scope="session")
+def seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedServer]:
+    server = start_seaweed(tmp_path_factory.mktemp("seaweed"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3_bucket(seaweed: SeaweedServer) -> str:
+    """A new empty bucket (no versioning, no lock)."""
+    return seaweed.create_bucket()
+
+
+@pytest.fixture
+def s3_lock_bucket(seaweed: SeaweedServer) -> str:
+    """A new empty bucket created with Object Lock enabled (and so versioned)."""
+    return seaweed.create_bucket(object_lock=True)
