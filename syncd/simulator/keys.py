@@ -1,0 +1,23 @@
+"""Typed keys shared by the app, its middlewares and handlers."""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+
+from aiohttp import web
+
+from .state import SiteState
+
+STATE: web.AppKey[SiteState] = web.AppKey("sim_state", SiteState)
+
+# Set by the fault middleware, for the task serving one request, when the site plays
+# "crashed, lists nothing" (a context variable: each request is served in its own task).
+EMPTY_LISTINGS: ContextVar[bool] = ContextVar("sim_empty_listings", default=False)
+
+
+def state_of(request: web.Request) -> SiteState:
+    return request.app[STATE]
+
+
+def listings_empty(request: web.Request) -> bool:
+    return EMPTY_LISTINGS.get()
