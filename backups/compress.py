@@ -1,0 +1,107 @@
+"""zstd compression with optional trained dictionaries, skipped where it cannot help.
+
+Pages of one site share most of their markup, so a dictionary trained on a sample of them
+compresses each small page far better than zstd alone. Media that is already compressed is
+stored as is: recompressing it costs CPU and gains nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from enum import IntEnum
+
+import zstandard
+
+from backups.errors import ObjectDamaged
+
+LEVEL = 3
+DICT_SIZE = 64 * 1024
+# Below this many samples zstd's trainer fails or produces a useless dictionary.
+MIN_TRAINING_SAMPLES = 16
+# zstd refuses to decompress frames that claim more than this without a size hint; our objects
+# always carry their content size, so this only bounds a hostile or damaged header.
+MAX_OBJECT_BYTES = 1 << 31
+
+
+class Codec(IntEnum):
+    NONE = 0
+    ZSTD = 1
+    ZSTD_DICT = 2
+
+
+_MAGICS: tuple[bytes, ...] = (
+    b"\xff\xd8\xff",  # JPEG
+    b"\x89PNG\r\n\x1a\n",  # PNG
+    b"GIF87a",
+    b"GIF89a",
+    b"%PDF-",
+    b"PK\x03\x04",  # zip, and so docx/xlsx/odt/epub
+    b"\x1f\x8b",  # gzip
+    b"\x28\xb5\x2f\xfd",  # zstd
+    b"\xfd7zXZ\x00",  # xz
+    b"BZh",  # bzip2
+    b"7z\xbc\xaf\x27\x1c",
+    b"Rar!\x1a\x07",
+    b"OggS",
+    b"ID3",  # mp3
+    b"\x00\x00\x00\x18ftyp",  # mp4 family (common box size)
+    b"\x00\x00\x00\x20ftyp",
+)
+
+
+def is_precompressed(data: bytes) -> bool:
+    if data.startswith(_MAGICS):
+        return True
+    # RIFF containers: WebP images are compressed, WAV audio is not.
+    return data[:4] == b"RIFF" and data[8:12] == b"WEBP"
+
+
+def train_dictionary(samples: Sequence[bytes], size: int = DICT_SIZE) -> bytes | None:
+    """A dictionary trained on `samples`, or None when there is too little to learn from."""
+    if len(samples) < MIN_TRAINING_SAMPLES:
+        return None
+    try:
+        trained = zstandard.train_dictionary(size, list(samples))
+    except zstandard.ZstdError:
+        return None
+    return trained.as_bytes()
+
+
+class Compressor:
+    """Compression with one (optional) dictionary; reuse an instance for many objects."""
+
+    def __init__(self, dictionary: bytes | None = None) -> None:
+        self._has_dict = dictionary is not None
+        zdict = zstandard.ZstdCompressionDict(dictionary) if dictionary is not None else None
+        self._compressor = zstandard.ZstdCompressor(
+            level=LEVEL, dict_data=zdict, write_checksum=False, write_content_size=True
+        )
+
+    def compress(self, data: bytes) -> tuple[Codec, bytes]:
+        if not data or is_precompressed(data):
+            return Codec.NONE, data
+        packed = self._compressor.compress(data)
+        if len(packed) >= len(data):
+            return Codec.NONE, data
+        return (Codec.ZSTD_DICT if self._has_dict else Codec.ZSTD), packed
+
+
+class Decompressor:
+    """Decompression with one (optional) dictionary, digested once and reused."""
+
+    def __init__(self, dictionary: bytes | None = None) -> None:
+        self._has_dict = dictionary is not None
+        zdict = zstandard.ZstdCompressionDict(dictionary) if dictionary is not None else None
+        self._decompressor = zstandard.ZstdDecompressor(dict_data=zdict)
+
+    def decompress(self, codec: int, payload: bytes, what: str) -> bytes:
+        if codec == Codec.NONE:
+            return payload
+        if codec == Codec.ZSTD_DICT and not self._has_dict:
+            raise ObjectDamaged(f"{what}: compressed with a dictionary that is not available")
+        if codec not in (Codec.ZSTD, Codec.ZSTD_DICT):
+            raise ObjectDamaged(f"{what}: unknown codec {codec}")
+        try:
+            return self._decompressor.decompress(payload, max_output_size=MAX_OBJECT_BYTES)
+        except zstandard.ZstdError as exc:
+            raise ObjectDamaged(f"{what}: zstd payload does not decompress ({exc})") from None

@@ -1,0 +1,68 @@
+"""Metadata stored twice: indexes and manifests live under two prefixes with the same name.
+
+The name is the sha256 of the sealed bytes, so a copy is checked without the key, and a damaged
+or substituted copy is told apart from a good one before decryption is even tried.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from backups.crypto import associated_data, seal, unseal
+from backups.errors import ObjectDamaged, ObjectMissing, RepositoryCorrupt
+from backups.targets.base import Target
+
+PREFIXES: dict[str, tuple[str, str]] = {
+    "index": ("index/", "index-copy/"),
+    "snapshot": ("snapshots/", "snapshots-copy/"),
+}
+
+
+@dataclass(frozen=True)
+class CopyProblem:
+    path: str
+    reason: str
+
+
+def copy_paths(kind: str, name: str) -> tuple[str, str]:
+    first, second = PREFIXES[kind]
+    return first + name, second + name
+
+
+async def write_twice(
+    target: Target, key: bytes, kind: str, plaintext: bytes, lock_for: timedelta | None = None
+) -> str:
+    sealed = seal(key, plaintext, associated_data(kind, ""))
+    name = hashlib.sha256(sealed).hexdigest()
+    for path in copy_paths(kind, name):
+        await target.put(path, sealed)
+        if lock_for is not None:
+            await target.lock_until(path, datetime.now(UTC) + lock_for)
+    return name
+
+
+def open_copy(key: bytes, kind: str, name: str, path: str, sealed: bytes) -> bytes:
+    if hashlib.sha256(sealed).hexdigest() != name:
+        raise ObjectDamaged(f"{path}: content does not match its name (damaged or replaced)")
+    return unseal(key, sealed, associated_data(kind, ""), path)
+
+
+async def read_copy(target: Target, key: bytes, kind: str, name: str, path: str) -> bytes:
+    return open_copy(key, kind, name, path, await target.get(path))
+
+
+async def read_either(
+    target: Target, key: bytes, kind: str, name: str
+) -> tuple[bytes, list[CopyProblem]]:
+    """The plaintext from the first good copy, and what was wrong with the others."""
+    problems: list[CopyProblem] = []
+    for path in copy_paths(kind, name):
+        try:
+            return await read_copy(target, key, kind, name, path), problems
+        except ObjectMissing:
+            problems.append(CopyProblem(path, "missing"))
+        except ObjectDamaged as exc:
+            problems.append(CopyProblem(path, str(exc)))
+    raise RepositoryCorrupt(f"{kind} {name}: both copies are missing or damaged")

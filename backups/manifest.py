@@ -1,0 +1,111 @@
+"""Snapshot manifests, their hash chain, and the repository HEAD that points at the newest.
+
+A manifest is either a snapshot (a caller-filled tree of logical name -> object id) or a
+"forget" record written by retention. Each names its parent manifest by hash, so the history is
+a chain that cannot be silently shortened or edited. Forgetting snapshots deletes their
+manifests; the forget record keeps the chain checkable by mapping each removed manifest to its
+parent (`forgotten`) and by naming the oldest manifest still needed (`root`).
+Every manifest also lists the index objects live at that point and the dictionaries in use.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+
+from backups.crypto import associated_data, seal, unseal
+from backups.errors import ObjectDamaged
+
+FORMAT_VERSION = 1
+HEAD_PATH = "HEAD"
+_HEAD_AD = associated_data("HEAD", "")
+
+
+@dataclass(frozen=True)
+class Manifest:
+    kind: str  # "snapshot" or "forget"
+    id: str
+    time: datetime
+    parent: str | None
+    host: str = ""
+    tags: tuple[str, ...] = ()
+    tree: dict[str, str] = field(default_factory=dict)
+    dicts: dict[str, str] = field(default_factory=dict)
+    indexes: tuple[str, ...] = ()
+    forgotten: dict[str, str | None] = field(default_factory=dict)
+    root: str | None = None
+
+    def encode(self) -> bytes:
+        doc = asdict(self)
+        doc["version"] = FORMAT_VERSION
+        doc["time"] = self.time.isoformat()
+        doc["tags"] = list(self.tags)
+        doc["indexes"] = list(self.indexes)
+        return json.dumps(doc, sort_keys=True, ensure_ascii=False).encode()
+
+    @classmethod
+    def decode(cls, raw: bytes, what: str) -> Manifest:
+        try:
+            doc = json.loads(raw)
+            if doc.get("version") != FORMAT_VERSION:
+                raise ValueError(f"unsupported version {doc.get('version')!r}")
+            return cls(
+                kind=str(doc["kind"]),
+                id=str(doc["id"]),
+                time=datetime.fromisoformat(doc["time"]),
+                parent=doc["parent"],
+                host=str(doc["host"]),
+                tags=tuple(doc["tags"]),
+                tree=dict(doc["tree"]),
+                dicts=dict(doc["dicts"]),
+                indexes=tuple(doc["indexes"]),
+                forgotten=dict(doc["forgotten"]),
+                root=doc["root"],
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ObjectDamaged(f"{what}: unparseable manifest ({exc})") from None
+
+
+def encode_head(key: bytes, repo_id: str, manifest: str) -> bytes:
+    body = json.dumps({"repository": repo_id, "manifest": manifest}).encode()
+    return seal(key, body, _HEAD_AD)
+
+
+def decode_head(key: bytes, repo_id: str, sealed: bytes) -> str:
+    raw = unseal(key, sealed, _HEAD_AD, HEAD_PATH)
+    try:
+        doc = json.loads(raw)
+        if doc["repository"] != repo_id:
+            raise ValueError("HEAD belongs to another repository")
+        return str(doc["manifest"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ObjectDamaged(f"HEAD: unparseable ({exc})") from None
+
+
+@dataclass(frozen=True)
+class ChainLink:
+    name: str
+    manifest: Manifest
+
+
+@dataclass
+class ChainWalk:
+    """What walking the chain from HEAD found: live links, and where the chain was broken."""
+
+    links: list[ChainLink] = field(default_factory=list)
+    broken: list[tuple[str, str]] = field(default_factory=list)  # (manifest name, reason)
+
+
+def next_in_chain(
+    link: ChainLink, forgotten: dict[str, str | None], root: str | None
+) -> str | None:
+    """The next manifest to read after `link`, skipping forgotten ones (pure)."""
+    if link.name == root:
+        return None
+    name = link.manifest.parent
+    seen: set[str] = set()
+    while name is not None and name in forgotten and name not in seen:
+        seen.add(name)
+        name = forgotten[name]
+    return name

@@ -1,0 +1,153 @@
+"""Forgetting snapshots and reclaiming space, in two phases so a running backup is never hurt.
+
+`forget` applies a retention policy: it writes a forget record (keeping the chain checkable)
+and removes the forgotten manifests. `mark` lists packs that no live snapshot reaches in a
+`pending-delete/` record; `sweep`, run at least a grace period later, deletes only those that
+are still unreachable, after publishing an index without them. A backup that started before
+`mark` and deduplicated against a marked pack either commits before the sweep (so the pack is
+reachable again and stays) or, if it commits after, fails its rebase with RebaseConflict
+instead of referencing a deleted pack. Packs are deleted whole: partly used packs are kept.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from backups.copies import copy_paths, write_twice
+from backups.crypto import associated_data, seal, unseal
+from backups.errors import BackupError, ObjectLocked, RepositoryCorrupt
+from backups.history import plan_forget
+from backups.index import IndexDoc
+from backups.manifest import Manifest
+from backups.packs import FLAG_DICT, PackEntry, pack_path
+from backups.repository import Repository
+from backups.retention import RetentionPolicy, decide
+
+PENDING_PREFIX = "pending-delete/"
+
+
+@dataclass(frozen=True)
+class ForgetResult:
+    kept: dict[str, list[str]]  # snapshot id -> reasons
+    forgotten: list[str]  # snapshot ids
+
+
+async def forget(
+    repo: Repository, policy: RetentionPolicy, now: datetime | None = None
+) -> ForgetResult:
+    now = now or datetime.now(UTC)
+    walk = await repo.chain()
+    if walk.broken:
+        raise RepositoryCorrupt("manifest chain is broken; run verify before forgetting")
+    snaps = [lk for lk in walk.links if lk.manifest.kind == "snapshot"]
+    kept = decide([(lk.manifest.id, lk.manifest.time) for lk in snaps], policy, now)
+    gone = [lk.manifest.id for lk in snaps if lk.manifest.id not in kept]
+    if not gone:
+        return ForgetResult(kept, [])
+    keep_names = {lk.name for lk in snaps if lk.manifest.id in kept}
+    plan = plan_forget(walk.links, keep_names)
+    record = Manifest(
+        kind="forget",
+        id=secrets.token_hex(8),
+        time=now,
+        parent=repo.head,
+        forgotten=plan.forgotten,
+        root=plan.root,
+    )
+    await repo.publish(record)
+    for name in plan.delete:
+        for path in copy_paths("snapshot", name):
+            # A locked manifest stays as harmless garbage until its lock expires.
+            with contextlib.suppress(ObjectLocked):
+                await repo.target.delete(path)
+    return ForgetResult(kept, gone)
+
+
+async def _live_objects(repo: Repository) -> set[str]:
+    roots = [oid for snap in await repo.list_snapshots() for oid in snap.tree.values()]
+    live = await repo.reachable(roots)
+    # Dictionaries are few and small; keeping them all avoids reading every record header.
+    live.update(oid for oid, loc in repo.index.items() if loc.flags & FLAG_DICT)
+    return live
+
+
+async def _unreferenced_packs(repo: Repository) -> set[str]:
+    live = await _live_objects(repo)
+    indexed = repo.index.by_pack()
+    dead = {p for p, objs in indexed.items() if not any(oid in live for oid, _ in objs)}
+    # Packs no index knows: leftovers of crashed or still running backups.
+    async for info in repo.target.list("data/"):
+        name = info.name.rsplit("/", 1)[-1]
+        if name not in indexed:
+            dead.add(name)
+    return dead
+
+
+async def mark(repo: Repository, now: datetime | None = None) -> set[str]:
+    """Record the currently unreachable packs for a later sweep; returns them."""
+    now = now or datetime.now(UTC)
+    dead = await _unreferenced_packs(repo)
+    if dead:
+        name = f"{PENDING_PREFIX}{now.strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(4)}"
+        body = json.dumps({"time": now.isoformat(), "packs": sorted(dead)}).encode()
+        await repo.target.put(name, seal(repo.key, body, associated_data("pending", name)))
+    return dead
+
+
+async def sweep(repo: Repository, grace: timedelta, now: datetime | None = None) -> set[str]:
+    """Delete marked packs older than `grace` that are still unreachable; returns them."""
+    now = now or datetime.now(UTC)
+    due_records: list[str] = []
+    candidates: set[str] = set()
+    async for info in repo.target.list(PENDING_PREFIX):
+        try:
+            raw = unseal(
+                repo.key,
+                await repo.target.get(info.name),
+                associated_data("pending", info.name),
+                info.name,
+            )
+            doc = json.loads(raw)
+        except (BackupError, ValueError):
+            continue  # an unreadable record only delays reclaiming space
+        if datetime.fromisoformat(doc["time"]) + grace <= now:
+            due_records.append(info.name)
+            candidates.update(doc["packs"])
+    if not due_records:
+        return set()
+    doomed = candidates & await _unreferenced_packs(repo)
+    if doomed & set(repo.index.pack_sizes()):
+        await _publish_index_without(repo, doomed)
+    for pack in sorted(doomed):
+        # Still under Object Lock: no index names it any more, so a later mark finds it again.
+        with contextlib.suppress(ObjectLocked):
+            await repo.target.delete(pack_path(pack))
+    for name in due_records:
+        await repo.target.delete(name)
+    return doomed
+
+
+async def _publish_index_without(repo: Repository, doomed: set[str]) -> None:
+    """One consolidated index without `doomed`, published (HEAD race-safe) before deletion."""
+    old = list(repo.live_indexes)
+    doc = IndexDoc()
+    sizes = repo.index.pack_sizes()
+    for pack, objects in repo.index.by_pack().items():
+        if pack not in doomed:
+            entries = [PackEntry(oid, loc.offset, loc.length, loc.flags) for oid, loc in objects]
+            doc.add_pack(pack, sizes[pack], entries)
+    name = await write_twice(repo.target, repo.key, "index", doc.encode(), repo.lock_for)
+    record = Manifest(
+        kind="prune", id=secrets.token_hex(8), time=datetime.now(UTC), parent=repo.head
+    )
+    await repo.publish(record, indexes=[name])
+    repo.index.drop_packs(doomed)
+    for old_name in old:
+        if old_name != name:
+            for path in copy_paths("index", old_name):
+                with contextlib.suppress(ObjectLocked):
+                    await repo.target.delete(path)

@@ -1,0 +1,407 @@
+"""The backup repository: content-addressed, encrypted objects in packs, with snapshot history.
+
+Write order on commit: packs, then the index (twice), then the manifest (twice), then HEAD with
+a conditional write. A crash at any point leaves the previous HEAD and everything it references
+intact; whatever was written after it is unreferenced garbage that prune removes later.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import socket
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+
+from backups.config import CONFIG_PATHS, RepoConfig, key_path, read_config
+from backups.copies import read_either, write_twice
+from backups.crypto import (
+    ScryptParams,
+    export_recovery_key,
+    new_master_key,
+    parse_recovery_key,
+    unwrap_master_key,
+    wrap_master_key,
+)
+from backups.errors import (
+    BackupError,
+    ObjectDamaged,
+    ObjectMissing,
+    PreconditionFailed,
+    RebaseConflict,
+    RepositoryCorrupt,
+    RepositoryExists,
+    WrongKey,
+)
+from backups.history import walk_chain
+from backups.index import Index, IndexDoc
+from backups.manifest import HEAD_PATH, ChainWalk, Manifest, decode_head, encode_head
+from backups.packs import FLAG_REFS, PACK_SIZE, REFS_TYPE, read_trailer
+from backups.reader import Reader
+from backups.targets.base import Target
+from backups.writer import PackWriter
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    id: str
+    manifest: str
+    time: datetime
+    host: str
+    tags: tuple[str, ...]
+    parent: str | None
+    tree: dict[str, str]
+
+
+def _snapshot(name: str, m: Manifest) -> Snapshot:
+    return Snapshot(m.id, name, m.time, m.host, m.tags, m.parent, dict(m.tree))
+
+
+@dataclass
+class _State:
+    """What HEAD says: the newest manifest, its etag, and the objects it makes reachable."""
+
+    head: str | None
+    etag: str | None
+    base: Manifest | None
+    index: Index
+    problems: list[str]
+    lost_indexes: list[str] = field(default_factory=list)
+
+
+async def _newest_manifest(target: Target, key: bytes) -> str | None:
+    """The newest manifest no other manifest names as parent: HEAD's stand-in if it is lost."""
+    manifests: dict[str, Manifest] = {}
+    for prefix in ("snapshots/", "snapshots-copy/"):
+        async for info in target.list(prefix):
+            name = info.name.rsplit("/", 1)[-1]
+            if name in manifests:
+                continue
+            try:
+                raw, _ = await read_either(target, key, "snapshot", name)
+                manifests[name] = Manifest.decode(raw, info.name)
+            except (RepositoryCorrupt, ObjectDamaged):
+                continue
+    parents = {m.parent for m in manifests.values()}
+    tips = [n for n in manifests if n not in parents]
+    return max(tips, key=lambda n: (manifests[n].time, n)) if tips else None
+
+
+async def _load_state(target: Target, key: bytes, config: RepoConfig) -> _State:
+    problems: list[str] = []
+    try:
+        sealed, etag = await target.get_with_etag(HEAD_PATH)
+    except ObjectMissing:
+        return _State(None, None, None, Index(), [])
+    try:
+        head: str | None = decode_head(key, config.id, sealed)
+    except ObjectDamaged as exc:
+        # Keep the damaged HEAD's etag: the next commit replaces it through the usual race check.
+        head = await _newest_manifest(target, key)
+        problems.append(f"{exc}; using the newest manifest found, {head}")
+        if head is None:
+            return _State(None, etag, None, Index(), problems)
+    assert head is not None
+    raw, _ = await read_either(target, key, "snapshot", head)
+    base = Manifest.decode(raw, f"snapshots/{head}")
+    index = Index()
+    lost: list[str] = []
+    for name in base.indexes:
+        try:
+            raw_index, _ = await read_either(target, key, "index", name)
+            index.merge(IndexDoc.decode(raw_index, f"index/{name}"))
+        except (RepositoryCorrupt, ObjectDamaged) as exc:
+            # Reading on past a lost index: its objects read as missing, everything else works.
+            problems.append(str(exc))
+            lost.append(name)
+    return _State(head, etag, base, index, problems, lost)
+
+
+class Repository:
+    def __init__(
+        self,
+        target: Target,
+        key: bytes,
+        config: RepoConfig,
+        state: _State,
+        lock_for: timedelta | None = None,
+    ) -> None:
+        self.target = target
+        # With Object Lock, every pack, index and manifest written is made undeletable for
+        # this long, so a stolen credential cannot erase history; HEAD stays replaceable.
+        self.lock_for = lock_for
+        self.config = config
+        self._key = key
+        self._adopt(state)
+        self._unpublished: list[str] = []
+        self._deduped: set[str] = set()
+
+    def _adopt(self, state: _State) -> None:
+        self._state = state
+        self.load_problems = list(state.problems)
+        self.reader = Reader(self.target, self._key, state.index)
+        dicts = dict(state.base.dicts) if state.base else {}
+        self._writer = PackWriter(
+            self.target,
+            self._key,
+            self.config.pack_size,
+            state.index,
+            self.reader,
+            dicts,
+            self.lock_for,
+        )
+
+    # --- opening -------------------------------------------------------------------------
+
+    @classmethod
+    async def init(
+        cls,
+        target: Target,
+        passphrase: str,
+        *,
+        pack_size: int = PACK_SIZE,
+        scrypt: ScryptParams | None = None,
+        lock_for: timedelta | None = None,
+    ) -> Repository:
+        if await target.head(CONFIG_PATHS[0]) is not None:
+            raise RepositoryExists("a backup repository already exists at this target")
+        master = new_master_key()
+        key_id = secrets.token_hex(8)
+        config = RepoConfig.create(secrets.token_hex(16), pack_size, (key_id,), master)
+        await target.put(key_path(key_id), wrap_master_key(master, passphrase, key_id, scrypt))
+        await target.put(CONFIG_PATHS[1], config.encode())
+        # The primary config goes last and only if absent: two racing inits cannot both win.
+        try:
+            await target.put_if_absent(CONFIG_PATHS[0], config.encode())
+        except PreconditionFailed:
+            raise RepositoryExists("a backup repository already exists at this target") from None
+        return cls(target, master, config, _State(None, None, None, Index(), []), lock_for)
+
+    @classmethod
+    async def open(
+        cls,
+        target: Target,
+        passphrase: str | None = None,
+        *,
+        recovery_key: str | None = None,
+        lock_for: timedelta | None = None,
+    ) -> Repository:
+        if (passphrase is None) == (recovery_key is None):
+            raise ValueError("give exactly one of passphrase or recovery_key")
+        config = await read_config(target)
+        if recovery_key is not None:
+            master = parse_recovery_key(recovery_key)
+        else:
+            assert passphrase is not None
+            master = await _unwrap_any(target, config, passphrase)
+        config.check_key(master)
+        state = await _load_state(target, master, config)
+        return cls(target, master, config, state, lock_for)
+
+    @property
+    def id(self) -> str:
+        return self.config.id
+
+    @property
+    def head(self) -> str | None:
+        """Name of the newest manifest (None in an empty repository)."""
+        return self._state.head
+
+    @property
+    def live_indexes(self) -> tuple[str, ...]:
+        """Index objects listed by the HEAD manifest (plus this session's unpublished ones)."""
+        base = self._state.base.indexes if self._state.base else ()
+        live = [n for n in base if n not in self._state.lost_indexes]
+        return tuple(dict.fromkeys([*live, *self._unpublished]))
+
+    def export_recovery_key(self) -> str:
+        return export_recovery_key(self._key)
+
+    # --- writing -------------------------------------------------------------------------
+
+    def has(self, object_id: str) -> bool:
+        return object_id in self._state.index or self._writer.pending(object_id)
+
+    async def add(
+        self, object_id: str, data: bytes, type: str, dict_group: str | None = None
+    ) -> bool:
+        """Store `data` (whose sha256 hex is `object_id`); False when it was already there."""
+        if object_id in self._state.index:
+            self._deduped.add(object_id)
+            return False
+        if self._writer.pending(object_id):
+            return False
+        if hashlib.sha256(data).hexdigest() != object_id:
+            raise ValueError(f"object id {object_id} is not the sha256 of the data given")
+        await self._writer.add(object_id, data, type, dict_group)
+        return True
+
+    async def add_refs(self, object_ids: Iterable[str]) -> str:
+        """Store a list of object ids that prune follows; returns the list's own id."""
+        body = b"".join(bytes.fromhex(i) for i in sorted(set(object_ids)))
+        object_id = hashlib.sha256(body).hexdigest()
+        await self.add(object_id, body, REFS_TYPE)
+        return object_id
+
+    async def flush(self) -> None:
+        await self._writer.flush()
+
+    async def commit_snapshot(
+        self,
+        tree: Mapping[str, str],
+        tags: Sequence[str] = (),
+        *,
+        host: str | None = None,
+        time: datetime | None = None,
+    ) -> str:
+        """Publish a snapshot whose root is `tree` (logical name -> object id); its id."""
+        await self.flush()
+        missing = [name for name, oid in tree.items() if not self.has(oid)]
+        if missing:
+            raise ValueError(f"tree entries refer to objects not in the repository: {missing[:5]}")
+        manifest = Manifest(
+            kind="snapshot",
+            id=secrets.token_hex(8),
+            time=time or datetime.now(UTC),
+            parent=self._state.head,
+            host=host if host is not None else socket.gethostname(),
+            tags=tuple(tags),
+            tree=dict(tree),
+        )
+        await self.publish(manifest)
+        return manifest.id
+
+    async def publish(self, manifest: Manifest, indexes: Sequence[str] | None = None) -> str:
+        """Write pending index + `manifest` (with live indexes and dicts) and advance HEAD.
+
+        `indexes` replaces the inherited list of live index objects (prune uses it).
+        """
+        session = self._writer.take_session()
+        if session.packs:
+            name = await write_twice(
+                self.target, self._key, "index", session.encode(), self.lock_for
+            )
+            self._unpublished.append(name)
+        if indexes is None:
+            inherited = self._state.base.indexes if self._state.base else ()
+            indexes = [n for n in inherited if n not in self._state.lost_indexes]
+        live = tuple(dict.fromkeys([*indexes, *self._unpublished]))
+        manifest = replace(manifest, indexes=live, dicts=dict(self._writer.dicts))
+        name = await write_twice(
+            self.target, self._key, "snapshot", manifest.encode(), self.lock_for
+        )
+        etag = await self.target.put_if_match(
+            HEAD_PATH, encode_head(self._key, self.id, name), self._state.etag
+        )
+        self._state = _State(name, etag, manifest, self._state.index, self._state.problems)
+        self._unpublished = []
+        self._deduped = set()
+        return name
+
+    async def rebase(self) -> None:
+        """After losing a HEAD race: reload HEAD and keep this session's written objects."""
+        await self.flush()
+        remote = await _load_state(self.target, self._key, self.config)
+        assert remote.base is not None  # someone advanced HEAD, so there is a manifest
+        for name in self._unpublished:
+            raw, _ = await read_either(self.target, self._key, "index", name)
+            remote.index.merge(IndexDoc.decode(raw, f"index/{name}"))
+        lost = [oid for oid in self._deduped if oid not in remote.index]
+        if lost:
+            raise RebaseConflict(f"{len(lost)} reused objects were pruned meanwhile; start over")
+        own_dicts = self._writer.dicts_created
+        unpublished, deduped = self._unpublished, self._deduped
+        self._adopt(remote)
+        for group, dict_id in own_dicts.items():
+            # Objects already sealed with our dictionary keep it reachable under a side name.
+            key = group if group not in self._writer.dicts else f"{group}~{dict_id[:12]}"
+            self._writer.dicts.setdefault(key, dict_id)
+        self._unpublished, self._deduped = unpublished, deduped
+
+    async def reindex_unindexed_packs(self) -> int:
+        """Index packs that no live index knows, from their own trailers; objects found.
+
+        Recovers the objects of an index lost in both copies (and the leftovers of crashed
+        sessions); the next commit writes them into a new index.
+        """
+        known = set(self.index.pack_sizes())
+        found = 0
+        async for info in self.target.list("data/"):
+            name = info.name.rsplit("/", 1)[-1]
+            if name in known:
+                continue
+            try:
+                data = await self.target.get(info.name)
+                if hashlib.sha256(data).hexdigest() != name:
+                    continue
+                entries = read_trailer(self._key, name, data)
+            except BackupError:
+                continue  # a damaged unindexed pack: nothing trustworthy to add
+            self.index.add_pack(name, len(data), entries)
+            self._writer.session.add_pack(name, len(data), entries)
+            found += len(entries)
+        return found
+
+    # --- reading -------------------------------------------------------------------------
+
+    async def read(self, object_id: str, verify_pack: bool = False) -> bytes:
+        return await self.reader.read(object_id, verify_pack=verify_pack)
+
+    def read_many(
+        self, object_ids: Iterable[str]
+    ) -> AsyncIterator[tuple[str, bytes | BackupError]]:
+        return self.reader.read_many(object_ids)
+
+    @property
+    def index(self) -> Index:
+        return self._state.index
+
+    async def chain(self) -> ChainWalk:
+        return await walk_chain(self.target, self._key, self._state.head)
+
+    async def list_snapshots(self) -> list[Snapshot]:
+        """Live snapshots, newest first."""
+        walk = await self.chain()
+        links = [lk for lk in walk.links if lk.manifest.kind == "snapshot"]
+        return [_snapshot(lk.name, lk.manifest) for lk in links]
+
+    async def snapshot(self, snapshot_id: str) -> Snapshot:
+        for snap in await self.list_snapshots():
+            if snapshot_id in (snap.id, snap.manifest):
+                return snap
+        raise ObjectMissing(f"snapshot {snapshot_id} not found")
+
+    async def reachable(self, roots: Iterable[str]) -> set[str]:
+        """`roots` plus everything reachable through `refs` objects (what prune must keep)."""
+        seen: set[str] = set()
+        todo = list(roots)
+        while todo:
+            oid = todo.pop()
+            if oid in seen:
+                continue
+            seen.add(oid)
+            loc = self.reader.index.lookup(oid)
+            if loc is None:
+                continue
+            if loc.flags & FLAG_REFS:
+                body = await self.reader.read(oid)
+                todo.extend(body[i : i + 32].hex() for i in range(0, len(body), 32))
+        return seen
+
+    @property
+    def key(self) -> bytes:
+        return self._key
+
+    @property
+    def stats(self) -> dict[str, int]:
+        return {"bytes_in": self._writer.bytes_in, "bytes_stored": self._writer.bytes_stored}
+
+
+async def _unwrap_any(target: Target, config: RepoConfig, passphrase: str) -> bytes:
+    for key_id in config.key_ids:
+        try:
+            return unwrap_master_key(await target.get(key_path(key_id)), passphrase, key_id)
+        except (WrongKey, ObjectMissing, ObjectDamaged):
+            continue
+    raise WrongKey("the passphrase does not open this repository")

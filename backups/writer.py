@@ -1,0 +1,126 @@
+"""Turning added objects into uploaded packs: compress, seal, pack, upload.
+
+Only the pack being built is held in memory (plus the bounded dictionary-training buffer).
+Every uploaded pack is recorded at once in the in-memory index, so `has` sees it, and in the
+session's index document, which the next commit writes out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+
+from backups.compress import Codec, Compressor, is_precompressed, train_dictionary
+from backups.groups import MAX_WAITING_BYTES, GroupBuffer, Waiting
+from backups.index import Index, IndexDoc
+from backups.packs import (
+    DICT_TYPE,
+    FinishedPack,
+    PackBuilder,
+    flags_for_type,
+    pack_path,
+    seal_record,
+)
+from backups.reader import Reader
+from backups.targets.base import Target
+
+
+class PackWriter:
+    def __init__(
+        self,
+        target: Target,
+        key: bytes,
+        pack_size: int,
+        index: Index,
+        reader: Reader,
+        dicts: dict[str, str],
+        lock_for: timedelta | None = None,
+    ) -> None:
+        self._lock_for = lock_for
+        self._target = target
+        self._key = key
+        self._pack_size = pack_size
+        self._index = index
+        self._reader = reader
+        self.dicts = dicts  # group -> dictionary object id
+        self.session = IndexDoc()
+        self.dicts_created: dict[str, str] = {}
+        self._builder = PackBuilder()
+        self._building: set[str] = set()
+        self._groups = GroupBuffer()
+        self._compressors: dict[str | None, Compressor] = {None: Compressor()}
+        self.bytes_in = 0
+        self.bytes_stored = 0
+
+    def pending(self, object_id: str) -> bool:
+        return object_id in self._building or object_id in self._groups
+
+    async def add(self, object_id: str, data: bytes, type_: str, group: str | None) -> None:
+        self.bytes_in += len(data)
+        if group is not None and group not in self.dicts and not is_precompressed(data):
+            self._building.add(object_id)
+            if self._groups.hold(group, Waiting(object_id, data, type_)):
+                await self._settle(group)
+            elif self._groups.total_bytes > MAX_WAITING_BYTES:
+                largest = self._groups.largest()
+                assert largest is not None
+                await self._settle(largest)
+            return
+        dict_id = self.dicts.get(group) if group is not None else None
+        await self._store(object_id, data, type_, dict_id)
+
+    async def _settle(self, group: str) -> None:
+        """Train the group's dictionary from its waiting objects, then store them all."""
+        waiting = self._groups.release(group)
+        trained = train_dictionary([w.data for w in waiting])
+        dict_id: str | None = None
+        if trained is not None:
+            dict_id = hashlib.sha256(trained).hexdigest()
+            if dict_id not in self._index and dict_id not in self._building:
+                await self._store(dict_id, trained, DICT_TYPE, None, compress=False)
+            self.dicts[group] = dict_id
+            self.dicts_created[group] = dict_id
+            self._reader.remember_dict(dict_id, trained)
+            self._compressors[dict_id] = Compressor(trained)
+        for w in waiting:
+            await self._store(w.object_id, w.data, w.type, dict_id)
+
+    async def _store(
+        self, object_id: str, data: bytes, type_: str, dict_id: str | None, compress: bool = True
+    ) -> None:
+        if dict_id is not None and dict_id not in self._compressors:
+            raw = await self._reader.read(dict_id)
+            self._compressors[dict_id] = Compressor(raw)
+        codec, payload = (
+            self._compressors[dict_id].compress(data) if compress else (Codec.NONE, data)
+        )
+        # A dictionary only shows in the header when it was actually used.
+        used_dict = dict_id if codec == Codec.ZSTD_DICT else None
+        record = seal_record(self._key, object_id, type_, codec, used_dict, payload)
+        if len(self._builder) and self._builder.size + len(record) > self._pack_size:
+            await self._upload()
+        self._builder.add(object_id, record, flags_for_type(type_))
+        self._building.add(object_id)
+        if self._builder.size >= self._pack_size:
+            await self._upload()
+
+    async def _upload(self) -> None:
+        if not len(self._builder):
+            return
+        pack: FinishedPack = self._builder.finish(self._key)
+        await self._target.put(pack_path(pack.name), pack.data)
+        if self._lock_for is not None:
+            await self._target.lock_until(pack_path(pack.name), datetime.now(UTC) + self._lock_for)
+        self.bytes_stored += len(pack.data)
+        self._index.add_pack(pack.name, len(pack.data), pack.entries)
+        self.session.add_pack(pack.name, len(pack.data), pack.entries)
+        self._building.difference_update(e.object_id for e in pack.entries)
+
+    async def flush(self) -> None:
+        for group in self._groups.groups():
+            await self._settle(group)
+        await self._upload()
+
+    def take_session(self) -> IndexDoc:
+        doc, self.session = self.session, IndexDoc()
+        return doc
