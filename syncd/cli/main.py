@@ -10,6 +10,7 @@ import click
 from syncd import __version__
 from syncd.cli.config_cmds import config_group, units
 from syncd.cli.store_cmds import db_group, diff, history, show
+from syncd.cli.sync_cmd import sync
 from syncd.errors import SyncdError
 
 
@@ -25,6 +26,7 @@ cli.add_command(units)
 cli.add_command(history)
 cli.add_command(show)
 cli.add_command(diff)
+cli.add_command(sync)
 
 
 def main() -> None:

@@ -166,6 +166,13 @@ class Retention(_Strict):
     yearly: int = Field(5, ge=0, description="Years with one snapshot kept.")
     within: str | None = Field(None, description="Keep everything newer than this duration.")
 
+    @field_validator("within")
+    @classmethod
+    def _within(cls, value: str | None) -> str | None:
+        if value is not None:
+            duration_seconds(value)
+        return value
+
 
 class BackupTarget(_Strict):
     key: Key = Field(description="Stable identifier of the target.")
@@ -182,6 +189,17 @@ class BackupTarget(_Strict):
     schedule: str = Field("0 2 * * *", description="Cron expression of scheduled backups.")
     object_lock_days: int = Field(0, ge=0, description="Compliance-mode lock on new objects.")
     retention: Retention = Field(default_factory=Retention, description="What pruning keeps.")
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        from syncd.scheduling import cron_trigger
+
+        try:
+            cron_trigger(value)
+        except ValueError as exc:
+            raise ValueError(f"expected a cron expression such as '0 2 * * *': {exc}") from exc
+        return value
 
     @model_validator(mode="after")
     def _kind_fields(self) -> BackupTarget:

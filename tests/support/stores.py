@@ -1,5 +1,5 @@
 """Store fixtures: every store test runs on SQLite, and on PostgreSQL when
-SYNCD_TEST_POSTGRES_URL names a server (the Makefile and CI always set it)."""
+SYNCD_TEST_POSTGRES_URL names a server (./dev test and CI always set it)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,304 @@
+"""HttpClient: one shared aiohttp session with conditional GET, retries, limits and the SSRF guard.
+
+Every connector fetches through this class, so politeness, size caps and error types are the
+same for every kind of site.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
+
+import aiohttp
+from multidict import CIMultiDict, CIMultiDictProxy
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+
+from connectors.errors import (
+    ConnectionFailed,
+    FetchError,
+    HttpStatus,
+    Timeout,
+    TooLarge,
+    TooManyRedirects,
+)
+from connectors.http.guard import GuardedResolver, check_host
+from connectors.http.policy import HttpPolicy
+from connectors.http.retry_after import parse_retry_after
+from connectors.http.validators import Validators, ValidatorStore
+
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Response:
+    """A finished response. ``url`` is the final URL after redirects; ``not_modified`` is True
+    for a 304 answer to a conditional GET (``body`` is then empty)."""
+
+    status: int
+    url: str
+    headers: Mapping[str, str] = field(repr=False)
+    body: bytes = field(repr=False)
+    not_modified: bool = False
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
+
+    @property
+    def charset(self) -> str | None:
+        """The charset parameter of Content-Type, if any."""
+        for part in self.headers.get("Content-Type", "").split(";")[1:]:
+            name, _, value = part.partition("=")
+            if name.strip().lower() == "charset" and value.strip():
+                return value.strip().strip("\"'")
+        return None
+
+    @property
+    def validators(self) -> Validators:
+        return Validators(self.headers.get("ETag"), self.headers.get("Last-Modified"))
+
+
+class _HostSlot:
+    """Per-host concurrency and a minimum gap between request starts."""
+
+    def __init__(self, concurrency: int) -> None:
+        self.semaphore = asyncio.Semaphore(concurrency)
+        self.lock = asyncio.Lock()
+        self.last_start = float("-inf")
+
+
+class HttpClient:
+    """Use as ``async with HttpClient(policy) as http:``; one instance serves every site."""
+
+    def __init__(self, policy: HttpPolicy | None = None) -> None:
+        self.policy = policy or HttpPolicy()
+        self._session: aiohttp.ClientSession | None = None
+        self._resolver: GuardedResolver | None = None
+        self._slots: dict[str, _HostSlot] = {}
+
+    async def __aenter__(self) -> HttpClient:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.close()
+
+    async def start(self) -> None:
+        if self._session is not None:
+            return
+        self._resolver = GuardedResolver()
+        connector = aiohttp.TCPConnector(
+            limit=100, limit_per_host=self.policy.per_host, resolver=self._resolver
+        )
+        self._session = aiohttp.ClientSession(
+            connector=connector,
+            # Fetches are stateless: no site's cookies leak into another's requests.
+            cookie_jar=aiohttp.DummyCookieJar(),
+            headers={"User-Agent": self.policy.user_agent},
+            timeout=aiohttp.ClientTimeout(
+                total=None,
+                connect=self.policy.connect_timeout,
+                sock_read=self.policy.read_timeout,
+            ),
+        )
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def get(
+        self,
+        url: str,
+        *,
+        validators: ValidatorStore | None = None,
+        allow_private: bool = False,
+        headers: Mapping[str, str] | None = None,
+    ) -> Response:
+        """GET with redirects, retries and the caps. Returns a 2xx Response, or one with
+        ``not_modified`` for a 304 when ``validators`` held an ETag or Last-Modified for
+        ``url``. Raises HttpStatus for any other final status, and the other FetchErrors."""
+        sent = dict(headers or {})
+        if validators is not None:
+            known = await validators.get(url)
+            if known is not None:
+                if known.etag:
+                    sent["If-None-Match"] = known.etag
+                if known.last_modified:
+                    sent["If-Modified-Since"] = known.last_modified
+        response = await self._with_retries(url, sent, allow_private)
+        if response.status == 304:
+            return Response(304, response.url, response.headers, b"", not_modified=True)
+        if validators is not None:
+            fresh = response.validators
+            if fresh.etag or fresh.last_modified:
+                await validators.set(url, fresh)
+        return response
+
+    async def post_json(
+        self,
+        url: str,
+        payload: object,
+        *,
+        allow_private: bool = False,
+        headers: Mapping[str, str] | None = None,
+    ) -> Response:
+        """One POST of a JSON body, no retries (it may not be idempotent), no redirects.
+        Returns the Response whatever its status: callers such as logins read 401s."""
+        sent = {"Content-Type": "application/json", **(headers or {})}
+        body = json.dumps(payload).encode()
+        return await self._attempt("POST", url, sent, body, allow_private, follow=False)
+
+    async def _with_retries(
+        self, url: str, headers: dict[str, str], allow_private: bool
+    ) -> Response:
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.policy.attempts),
+            wait=self._wait,
+            retry=retry_if_exception(self._transient),
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                response = await self._attempt("GET", url, headers, None, allow_private, True)
+                self._raise_for_status(url, response)
+                return response
+        raise AssertionError("unreachable: tenacity reraises the last error")
+
+    def _raise_for_status(self, url: str, response: Response) -> None:
+        if 200 <= response.status < 300 or response.status == 304:
+            return
+        retry_after = None
+        if response.status in (429, 503):
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        raise HttpStatus(url, response.status, retry_after)
+
+    def _transient(self, error: BaseException) -> bool:
+        if isinstance(error, Timeout | ConnectionFailed):
+            return True
+        if isinstance(error, HttpStatus):
+            if error.retry_after is not None:
+                # Waiting is pointless when the server wants longer than we will give it.
+                return error.retry_after <= self.policy.retry_after_cap
+            return error.code >= 500 or error.code == 429
+        return False
+
+    def _wait(self, state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        if isinstance(error, HttpStatus) and error.retry_after is not None:
+            return min(error.retry_after, self.policy.retry_after_cap)
+        ceiling = min(
+            self.policy.backoff_max, self.policy.backoff_base * 2 ** (state.attempt_number - 1)
+        )
+        return random.uniform(ceiling / 2, ceiling)  # jitter spreads retries of many sites
+
+    async def _attempt(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        allow_private: bool,
+        follow: bool,
+    ) -> Response:
+        try:
+            async with asyncio.timeout(self.policy.total_timeout):
+                return await self._follow(method, url, headers, body, allow_private, follow)
+        except TimeoutError as error:
+            raise Timeout(url, "timed out") from error
+        except aiohttp.ClientPayloadError as error:
+            raise ConnectionFailed(url, f"broken response body ({error})") from error
+        except aiohttp.InvalidURL as error:
+            raise FetchError(url, "invalid URL") from error
+        except (aiohttp.ClientError, OSError) as error:
+            message = str(error).splitlines()[0] if str(error) else type(error).__name__
+            raise ConnectionFailed(url, message) from error
+
+    async def _follow(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        allow_private: bool,
+        follow: bool,
+    ) -> Response:
+        session = self._session
+        if session is None:
+            raise RuntimeError("HttpClient used before start()")
+        current, seen = url, {url}
+        # A site marked local trusts its own host only: where it redirects is judged afresh.
+        trusted = (urlsplit(url).hostname or "").lower()
+        for _ in range(self.policy.max_redirects + 1):
+            parts = urlsplit(current)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise FetchError(url, f"not an http(s) URL: {current}")
+            host = parts.hostname.lower()
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+            if allow_private and host == trusted:
+                assert self._resolver is not None
+                self._resolver.trusted.add(host)
+            else:
+                await check_host(url, host, port)
+            async with (
+                self._slot(f"{host}:{port}"),
+                session.request(
+                    method, current, headers=headers, data=body, allow_redirects=False
+                ) as raw,
+            ):
+                location = raw.headers.get("Location")
+                if follow and raw.status in _REDIRECTS and location:
+                    current = urljoin(current, location)
+                    if current in seen:
+                        raise TooManyRedirects(url, f"redirect loop at {current}")
+                    seen.add(current)
+                    if raw.status == 303:
+                        method, body = "GET", None
+                    continue
+                data = await self._read_capped(url, raw)
+                return Response(
+                    raw.status, str(raw.url), CIMultiDictProxy(CIMultiDict(raw.headers)), data
+                )
+        raise TooManyRedirects(url, f"more than {self.policy.max_redirects} redirects")
+
+    async def _read_capped(self, url: str, raw: aiohttp.ClientResponse) -> bytes:
+        limit = self.policy.max_bytes
+        if raw.content_length is not None and raw.content_length > limit:
+            raise TooLarge(url, limit)
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in raw.content.iter_chunked(_CHUNK):
+            size += len(chunk)
+            if size > limit:
+                raise TooLarge(url, limit)
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _slot(self, host: str) -> _SlotContext:
+        slot = self._slots.get(host)
+        if slot is None:
+            slot = self._slots[host] = _HostSlot(self.policy.per_host)
+        return _SlotContext(slot, self.policy.politeness_delay)
+
+
+class _SlotContext:
+    def __init__(self, slot: _HostSlot, delay: float) -> None:
+        self.slot, self.delay = slot, delay
+
+    async def __aenter__(self) -> None:
+        await self.slot.semaphore.acquire()
+        if self.delay > 0:
+            async with self.slot.lock:
+                gap = self.slot.last_start + self.delay - time.monotonic()
+                if gap > 0:
+                    await asyncio.sleep(gap)
+                self.slot.last_start = time.monotonic()
+
+    async def __aexit__(self, *_: object) -> None:
+        self.slot.semaphore.release()

@@ -1,0 +1,50 @@
+"""Building a RemoteItem from an item's own web page (conditional fetch, then extract)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from connectors.extract import extract_article
+from connectors.feeditems import merge_media, summary_text
+from connectors.feedparse import FeedEntry
+from connectors.fetching import get_or_gone
+from connectors.http import HttpClient, ValidatorStore
+from connectors.model import Gone, GoneType, ListedItem, NotModified, NotModifiedType, RemoteItem
+from connectors.options import SiteOptions
+
+
+async def fetch_page_item(
+    http: HttpClient,
+    validators: ValidatorStore,
+    options: SiteOptions,
+    entry: ListedItem,
+    feed_entry: FeedEntry | None,
+    headers: Mapping[str, str] | None = None,
+) -> RemoteItem | NotModifiedType | GoneType:
+    """Fetch ``entry.url`` conditionally and extract the article. Feed metadata, when known,
+    fills what a page does not say (author, categories, summary, dates)."""
+    response = await get_or_gone(
+        http, entry.url, validators=validators, allow_private=options.local, headers=headers
+    )
+    if response is Gone:
+        return Gone
+    if response.not_modified:
+        return NotModified
+    page = extract_article(
+        response.body, response.url, charset=response.charset, selector=options.content_selector
+    )
+    meta = feed_entry
+    is_article = meta is not None or "/articleid/" in entry.url.lower()
+    return RemoteItem(
+        key=entry.key,
+        url=page.canonical or response.url,
+        kind="article" if is_article else "page",
+        title=page.title or (meta.title if meta else "") or (entry.title or ""),
+        body_html=page.body_html,
+        summary=summary_text(meta.summary if meta else "", page.body_html),
+        author=page.author or (meta.author if meta else None),
+        categories=page.categories or (meta.categories if meta else ()),
+        published=(meta.published if meta else None) or page.published,
+        updated=(meta.updated if meta else None) or entry.lastmod,
+        media=merge_media(page.media, meta.media if meta else ()),
+    )

@@ -1,0 +1,155 @@
+"""Turning fetched bytes into correct text (pure).
+
+Order of trust: a byte-order mark; then a declared charset (HTTP header, then the document's own
+XML declaration or HTML meta) when the bytes agree with it; then detection. Vietnamese sites
+still serve windows-1258, which writes tones as combining marks, and editors paste NFD text, so
+every result is normalised to NFC.
+"""
+
+from __future__ import annotations
+
+import codecs
+import itertools
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from charset_normalizer import from_bytes
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_XML_DECL = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
+_META = re.compile(rb"""<meta[^>]+?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.IGNORECASE)
+# windows-1258 bytes of the five combining tone marks. After a letter they mark Vietnamese
+# text; in Latin-1 or windows-1252 they are Ì ì Þ Ò ò, which almost never follow a letter.
+_TONE_BYTES = frozenset(b"\xcc\xec\xde\xd2\xf2")
+_LATIN = frozenset({"cp1252", "iso8859-1", "iso8859-15", "cp1250", "cp1254"})
+
+
+@dataclass(frozen=True)
+class Decoded:
+    text: str  # NFC
+    encoding: str  # Python codec name actually used
+    source: str  # "bom", "declared", "document", "utf-8" or "detected"
+
+
+def codec_name(label: str | None) -> str | None:
+    """The Python codec for a charset label, or None when unknown."""
+    if not label:
+        return None
+    try:
+        return codecs.lookup(label.strip().strip("\"'")).name
+    except LookupError:
+        return None
+
+
+def declared_in_document(data: bytes) -> str | None:
+    """The charset an XML declaration or HTML meta tag names, if any (first 2 KiB only)."""
+    head = data[:2048]
+    match = _XML_DECL.match(head) or _META.search(head)
+    return match.group(1).decode("ascii") if match else None
+
+
+def _fits(data: bytes, codec: str) -> bool:
+    try:
+        data.decode(codec)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _trust(data: bytes, codec: str | None) -> bool:
+    """A declared codec is trusted when the bytes decode with it, unless it is a legacy codec
+    and the bytes are also valid non-ASCII UTF-8 (real single-byte text is almost never valid
+    UTF-8 by accident), or it is a Latin code page and the bytes carry windows-1258 tones."""
+    if codec is None or not _fits(data, codec):
+        return False
+    if codec.startswith("utf") or data.isascii():
+        return True
+    if codec in _LATIN and looks_cp1258(data):
+        return False
+    return not _fits(data, "utf-8")
+
+
+def looks_cp1258(data: bytes) -> bool:
+    """True when bytes read as windows-1258 put tone marks right after letters."""
+    if not _fits(data, "cp1258"):
+        return False
+    for before, byte in itertools.pairwise(data):
+        if (
+            byte in _TONE_BYTES
+            and before not in _TONE_BYTES
+            and (chr(before).isalpha() or before >= 0xC0)
+        ):
+            return True
+    return False
+
+
+def detect(data: bytes) -> str:
+    """Guess a codec for bytes that are not valid UTF-8."""
+    if looks_cp1258(data):
+        return "cp1258"  # detectors rarely know windows-1258 and misread short texts
+    best = from_bytes(data).best()
+    return (codec_name(best.encoding) if best is not None else None) or "cp1252"
+
+
+def decode(data: bytes, declared: str | None = None) -> Decoded:
+    """Decode bytes to NFC text. ``declared`` is the HTTP charset parameter, if any."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            return _done(data[len(bom) :].decode(codec, errors="replace"), codec, "bom")
+    header = codec_name(declared)
+    if _trust(data, header):
+        assert header is not None
+        return _done(data.decode(header), header, "declared")
+    document = codec_name(declared_in_document(data))
+    if _trust(data, document):
+        assert document is not None
+        return _done(data.decode(document), document, "document")
+    if _fits(data, "utf-8"):
+        return _done(data.decode("utf-8"), "utf-8", "utf-8")
+    codec = detect(data)
+    return _done(data.decode(codec, errors="replace"), codec, "detected")
+
+
+def _done(text: str, codec: str, source: str) -> Decoded:
+    return Decoded(nfc(text), codec, source)
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+_SPACE = re.compile(r"\s+")
+
+
+def clean_line(text: str | None) -> str:
+    """NFC with runs of whitespace folded to one space: for titles, authors, categories."""
+    return _SPACE.sub(" ", nfc(text or "")).strip()
+
+
+# The five Vietnamese tone marks; windows-1258 writes them as separate combining characters.
+_TONES = frozenset("\u0300\u0301\u0303\u0309\u0323")
+
+
+def encode_cp1258(text: str) -> bytes:
+    """Encode text the way a Vietnamese windows-1258 page does: letters with circumflex, breve
+    or horn precomposed where the code page has them, tone marks as combining characters.
+    (Python's codec alone cannot encode most Vietnamese NFC or NFD text.)"""
+    out: list[str] = []
+    for char in nfc(text):
+        try:
+            char.encode("cp1258")
+            out.append(char)
+            continue
+        except UnicodeEncodeError:
+            pass
+        parts = unicodedata.normalize("NFD", char)
+        base = nfc("".join(c for c in parts if c not in _TONES))
+        out.append(base + "".join(c for c in parts if c in _TONES))
+    return "".join(out).encode("cp1258")

@@ -1,0 +1,72 @@
+"""`syncd sync [SITE...]`: one mirror pass in the foreground, with progress and a summary."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from syncd.cli.common import config_option, read_config, run
+from syncd.config import Config
+from syncd.errors import NotFound
+from syncd.mirror.pipeline import PassResult
+from syncd.mirror.session import mirror_session
+
+
+def _table(results: list[PassResult]) -> Table:
+    table = Table(title="mirror pass")
+    for column in ("site", "listed", "new", "changed", "deleted", "unchanged", "failed", "MB"):
+        table.add_column(column, justify="left" if column == "site" else "right")
+    table.add_column("note")
+    for r in results:
+        note = r.degraded or (r.errors[0] if r.errors else "")
+        table.add_row(
+            r.site, str(r.listed), str(r.new), str(r.changed), str(r.deleted), str(r.unchanged),
+            str(r.failed), f"{r.bytes / 1e6:.1f}", note[:60],
+        )  # fmt: skip
+    return table
+
+
+async def _sync(config: Config, keys: list[str], console: Console) -> list[PassResult]:
+    known = {s.key for s in config.sites}
+    for key in keys:
+        if key not in known:
+            raise NotFound(f"no site {key!r} in the configuration")
+    results: list[PassResult] = []
+    async with mirror_session(config) as mirror:
+        with Progress(
+            TextColumn("{task.description:<16}"), BarColumn(), MofNCompleteColumn(),
+            TimeElapsedColumn(), console=console, transient=True,
+        ) as progress:  # fmt: skip
+            for key in keys or [s.key for s in config.sites]:
+                task = progress.add_task(key, total=None)
+
+                def update(done: int, total: int, task: TaskID = task) -> None:
+                    progress.update(task, completed=done, total=total)
+
+                results.append(await mirror.run_site(key, update))
+                progress.remove_task(task)
+    return results
+
+
+@click.command("sync")
+@config_option
+@click.argument("sites", nargs=-1)
+def sync(config_file: Path | None, sites: tuple[str, ...]) -> None:
+    """Mirror SITES (default: every site) once, in the foreground."""
+    console = Console(stderr=True)
+    results = run(_sync(read_config(config_file), list(sites), console))
+    Console().print(_table(results))
+    if any(r.listing_failed or r.failed for r in results):
+        sys.exit(1)

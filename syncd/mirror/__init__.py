@@ -1,0 +1,1 @@
+"""Mirroring: list a site, fetch what changed, store revisions, confirm deletions."""

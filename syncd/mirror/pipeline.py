@@ -1,0 +1,188 @@
+"""One mirror pass over one site: list, fetch what changed, store revisions, confirm deletions."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import structlog
+
+from connectors.base import Connector
+from connectors.errors import ConnectorError
+from connectors.model import Gone, ListedItem, MediaRef, NotModified, RemoteItem
+from syncd.mirror.deletions import plan_deletions
+from syncd.mirror.document import build_document
+from syncd.mirror.validators import StagedValidatorStore, begin_staging
+from syncd.store.mirrorstate import FetchRecord, MirrorState
+from syncd.store.store import Store, utcnow
+
+log = structlog.get_logger("syncd.mirror")
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class PassResult:
+    site: str
+    listed: int = 0
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    failed: int = 0
+    gone: int = 0  # answered 404/410 while still listed: counted, never deleted for it
+    bytes: int = 0
+    listing_failed: str | None = None
+    degraded: str | None = None
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.listing_failed is None and self.degraded is None
+
+
+@dataclass(frozen=True)
+class SitePolicy:
+    confirm_after: int = 3
+    mass_share: float = 0.2
+    item_concurrency: int = 8
+
+
+class SitePass:
+    """State of one pass; `run` is the entry point."""
+
+    def __init__(
+        self,
+        store: Store,
+        state: MirrorState,
+        site_key: str,
+        site_id: int,
+        connector: Connector,
+        validators: StagedValidatorStore,
+        policy: SitePolicy,
+        progress: Progress | None = None,
+    ) -> None:
+        self.store, self.state = store, state
+        self.site_key, self.site_id = site_key, site_id
+        self.connector, self.validators, self.policy = connector, validators, policy
+        self.progress = progress
+        self.result = PassResult(site_key)
+        self.media_cache: dict[str, str | None] = {}
+        self.seen: list[str] = []
+        self.log = log.bind(site=site_key)
+
+    async def run(self) -> PassResult:
+        try:
+            listing = await self.connector.list_items()
+        except ConnectorError as exc:
+            self.result.listing_failed = str(exc)
+            self.result.degraded = f"listing failed: {exc}"
+            return self.result
+        entries = list({e.key: e for e in listing.entries}.values())
+        self.result.listed = len(entries)
+        await self._fetch_all(entries)
+        now = utcnow()
+        await self.state.mark_seen(self.site_id, self.seen, now)
+        live = await self.state.live_items(self.site_id)
+        plan = plan_deletions(
+            live,
+            {e.key for e in entries},
+            complete=listing.complete,
+            confirm_after=self.policy.confirm_after,
+            mass_share=self.policy.mass_share,
+        )
+        await self.state.mark_missing(self.site_id, plan.missing)
+        for key in sorted(plan.tombstone):
+            await self.store.tombstone(self.site_key, key, at=now)
+            self.result.deleted += 1
+        self.result.degraded = plan.degraded or self._gone_degraded()
+        return self.result
+
+    def _gone_degraded(self) -> str | None:
+        listed = self.result.listed
+        if listed and self.result.gone / listed > self.policy.mass_share:
+            return f"{self.result.gone} of {listed} listed items answered 'not found'"
+        return None
+
+    async def _fetch_all(self, entries: list[ListedItem]) -> None:
+        queue: asyncio.Queue[ListedItem] = asyncio.Queue()
+        for entry in entries:
+            queue.put_nowait(entry)
+        done = 0
+
+        async def worker() -> None:
+            nonlocal done
+            while not queue.empty():
+                entry = queue.get_nowait()
+                # each item in its own task, so its staged validators are its own
+                await asyncio.create_task(self._one(entry))
+                done += 1
+                if self.progress:
+                    self.progress(done, len(entries))
+
+        workers = min(self.policy.item_concurrency, max(1, len(entries)))
+        await asyncio.gather(*(worker() for _ in range(workers)))
+
+    async def _one(self, entry: ListedItem) -> None:
+        staged = begin_staging()
+        try:
+            fetched = await self.connector.fetch_item(entry)
+            if fetched is NotModified:
+                self.result.unchanged += 1
+                self.seen.append(entry.key)
+                return
+            if fetched is Gone:
+                self.result.gone += 1
+                return
+            assert isinstance(fetched, RemoteItem)
+            media = {ref.url: await self._media(ref) for ref in fetched.media}
+            document = build_document(fetched, media)
+            recorded = await self.store.record(
+                self.site_key,
+                fetched.key,
+                document,
+                url=fetched.url,
+                kind=fetched.kind,
+                media=[sha for sha in media.values() if sha],
+            )
+        except ConnectorError as exc:
+            self.result.failed += 1
+            if len(self.result.errors) < 20:
+                self.result.errors.append(f"{entry.url}: {exc}")
+            self.log.warning("item failed", url=entry.url, error=str(exc))
+            return
+        self.result.bytes += len(fetched.body_html.encode())
+        if not recorded.changed:
+            self.result.unchanged += 1
+        elif recorded.seq == 1:
+            self.result.new += 1
+        else:
+            self.result.changed += 1
+        self.seen.append(fetched.key)
+        # the revision is durable: now the validators that vouch for it may be kept
+        records = {
+            url: FetchRecord(
+                v.etag, v.last_modified, self.media_cache.get(url) or recorded.content_sha
+            )
+            for url, v in staged.items()
+        }
+        await self.state.save_fetch_state(self.site_id, records)
+        self.validators.committed(records)
+
+    async def _media(self, ref: MediaRef) -> str | None:
+        if ref.url in self.media_cache:
+            return self.media_cache[ref.url]
+        fetched = await self.connector.fetch_media(ref)
+        sha: str | None
+        if fetched is NotModified:
+            # validators are only offered for URLs whose content the store holds
+            sha = self.validators.sha_for(ref.url)
+        elif fetched is Gone:
+            sha = None
+        else:
+            assert not isinstance(fetched, str)
+            sha = await self.store.put_blob(fetched.data, fetched.content_type)
+            self.result.bytes += len(fetched.data)
+        self.media_cache[ref.url] = sha
+        return sha

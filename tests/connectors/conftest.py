@@ -1,0 +1,44 @@
+"""Small aiohttp servers on 127.0.0.1 for the HTTP layer tests."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import pytest
+from aiohttp import web
+
+from connectors.http import HttpClient, HttpPolicy
+
+Serve = Callable[[web.Application], Awaitable[str]]
+
+# Fast retries so failure paths stay quick; real politeness is the default policy's job.
+FAST = HttpPolicy(
+    connect_timeout=2, read_timeout=2, total_timeout=10, attempts=3, backoff_base=0.01,
+    backoff_max=0.05, retry_after_cap=2,
+)  # fmt: skip
+
+
+@pytest.fixture
+async def serve() -> AsyncIterator[Serve]:
+    runners: list[web.AppRunner] = []
+
+    async def start(app: web.Application) -> str:
+        runner = web.AppRunner(
+            app, handler_cancellation=True, access_log=None, shutdown_timeout=0.1
+        )
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        runners.append(runner)
+        port = runner.addresses[0][1]
+        return f"http://127.0.0.1:{port}"
+
+    yield start
+    for runner in runners:
+        await runner.cleanup()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[HttpClient]:
+    async with HttpClient(FAST) as client:
+        yield client
