@@ -38,6 +38,7 @@ class Recorded:
     item_id: int
     seq: int
     changed: bool  # False when the content equalled the current revision
+    content_sha: str | None = None  # the head revision's document blob (None: tombstone)
 
 
 @dataclass(frozen=True)
@@ -178,7 +179,7 @@ class Store:
                     .values(last_seen_at=at, missing_count=0, url=url)
                 )
             if head_sha == sha:
-                return Recorded(item_id, head_seq, changed=False)
+                return Recorded(item_id, head_seq, changed=False, content_sha=sha)
             seq = head_seq + 1
             result = await conn.execute(
                 insert(t.revisions).values(
@@ -200,7 +201,7 @@ class Store:
             await conn.execute(
                 update(t.items).where(t.items.c.id == item_id).values(head_seq=seq, deleted=False)
             )
-        return Recorded(item_id, seq, changed=True)
+        return Recorded(item_id, seq, changed=True, content_sha=sha)
 
     async def tombstone(
         self, site_key: str, source_key: str, at: datetime | None = None
