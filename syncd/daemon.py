@@ -1,0 +1,140 @@
+"""The daemon: one object with explicit start and stop that keeps every site mirrored.
+
+A scheduler tick leases the sites that are due (several daemons on one PostgreSQL share the
+work this way) and runs their passes with bounded concurrency. A pass that fails is recorded
+and retried later with backoff; nothing a site does can stop the daemon.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import time
+from datetime import timedelta
+
+import structlog
+
+from connectors.http import HttpClient
+from syncd.config import Config
+from syncd.metrics import Metrics
+from syncd.mirror.pipeline import PassResult
+from syncd.mirror.runner import Mirror, http_policy
+from syncd.scheduling import Scheduler
+from syncd.store.mirrorstate import MirrorState
+from syncd.store.open import open_store
+from syncd.store.status import ping
+from syncd.store.store import Store, utcnow
+from syncd.web.app import WebServer
+
+log = structlog.get_logger("syncd.daemon")
+
+LEASE = timedelta(minutes=30)  # longer than any pass; a crashed daemon's sites free up after it
+
+
+class Daemon:
+    def __init__(self, config: Config, *, tick_seconds: float = 5.0, web: bool = True) -> None:
+        self.config = config
+        self.tick_seconds = tick_seconds
+        self.owner = f"{socket.gethostname()}:{os.getpid()}"
+        self.metrics = Metrics()
+        self.scheduler = Scheduler()
+        self._web_enabled = web
+        self._store: Store | None = None
+        self._http: HttpClient | None = None
+        self._mirror: Mirror | None = None
+        self._web: WebServer | None = None
+        self._running: dict[str, asyncio.Task[PassResult | None]] = {}
+        self._slots = asyncio.Semaphore(config.daemon.concurrency)
+        self.status_url: str | None = None
+        self._scheduled = False
+
+    @property
+    def store(self) -> Store:
+        assert self._store is not None, "the daemon is not started"
+        return self._store
+
+    @property
+    def mirror(self) -> Mirror:
+        assert self._mirror is not None, "the daemon is not started"
+        return self._mirror
+
+    async def start(self, *, schedule: bool = True) -> None:
+        """Open the store (migrating it), start HTTP and the status page; with `schedule`,
+        start the scheduler too (burst runs leave it off and call run_burst)."""
+        self._store = await open_store(self.config)
+        self._http = HttpClient(http_policy(self.config))
+        await self._http.start()
+        self._mirror = Mirror(self.config, self._store, self._http)
+        await self._mirror.register_sites()
+        if self._web_enabled:
+            host, _, port = self.config.daemon.listen.rpartition(":")
+            self._web = WebServer(self._store, self.metrics, host or "127.0.0.1", int(port))
+            self.status_url = await self._web.start()
+        self._scheduled = schedule
+        if schedule:
+            self.scheduler.every("mirror-tick", self.tick_seconds, self.tick)
+            self.scheduler.start()
+        self.metrics.up.set(1)
+        log.info("daemon started", sites=len(self.config.sites), status=self.status_url)
+
+    async def stop(self, grace: float = 30.0) -> None:
+        self.scheduler.shutdown()
+        if self._running:
+            log.info("waiting for passes to finish", sites=sorted(self._running))
+            _, pending = await asyncio.wait(list(self._running.values()), timeout=grace)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        if self._web is not None:
+            await self._web.stop()
+        if self._http is not None:
+            await self._http.close()
+        if self._store is not None:
+            await self._store.close()
+        self.metrics.up.set(0)
+        log.info("daemon stopped")
+
+    async def healthy(self) -> bool:
+        """Alive for the watchdog: the scheduler runs and the store answers."""
+        if self._store is None or (self._scheduled and not self.scheduler.running):
+            return False
+        try:
+            await asyncio.wait_for(ping(self._store.engine), timeout=10)
+        except Exception:
+            return False
+        return True
+
+    async def tick(self) -> None:
+        free = self.config.daemon.concurrency - len(self._running)
+        if free <= 0:
+            return
+        now = utcnow()
+        state = MirrorState(self.store.engine)
+        for key in await state.lease_due_sites(self.owner, now, now + LEASE, free):
+            if key not in self._running and key in {s.key for s in self.config.sites}:
+                self._running[key] = asyncio.create_task(self._pass(key), name=f"mirror:{key}")
+
+    async def _pass(self, key: str) -> PassResult | None:
+        started = time.monotonic()
+        try:
+            async with self._slots:
+                result = await self.mirror.run_site(key)
+            self.metrics.observe_pass(result, time.monotonic() - started, time.time())
+            return result
+        except Exception as exc:
+            # A bug in one pass must not take the daemon down; it is logged and recorded.
+            log.exception("mirror pass crashed", site=key)
+            await self.store.log_event(
+                "mirror.crashed", f"{type(exc).__name__}: {exc}", site_key=key, severity="error"
+            )
+            return None
+        finally:
+            self._running.pop(key, None)
+            await MirrorState(self.store.engine).release(await self.store.site_id(key), self.owner)
+
+    async def run_burst(self) -> list[PassResult]:
+        """Run every due site once, wait for all, and return (tests, one-shot runs)."""
+        await self.tick()
+        results = await asyncio.gather(*list(self._running.values()))
+        return [r for r in results if r is not None]

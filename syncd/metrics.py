@@ -1,0 +1,56 @@
+"""Prometheus metrics of the daemon, in a registry of its own (so tests can run several)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from syncd.mirror.pipeline import PassResult
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.passes = Counter(
+            "syncd_mirror_passes_total",
+            "Mirror passes by outcome.",
+            ["site", "outcome"],
+            registry=r,
+        )
+        self.items = Counter(
+            "syncd_mirror_items_total", "Items seen by a pass, by what happened.",
+            ["site", "result"], registry=r,
+        )  # fmt: skip
+        self.bytes = Counter(
+            "syncd_mirror_bytes_total", "Bytes of content and media fetched.", ["site"], registry=r
+        )
+        self.duration = Histogram(
+            "syncd_mirror_pass_duration_seconds", "Duration of one mirror pass.", ["site"],
+            buckets=(0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900), registry=r,
+        )  # fmt: skip
+        self.last_success = Gauge(
+            "syncd_site_last_success_timestamp_seconds", "When a pass last listed the site.",
+            ["site"], registry=r,
+        )  # fmt: skip
+        self.degraded = Gauge(
+            "syncd_site_degraded",
+            "1 while the site looks crashed or emptied.",
+            ["site"],
+            registry=r,
+        )
+        self.up = Gauge("syncd_up", "1 while the daemon runs.", registry=r)
+
+    def observe_pass(self, result: PassResult, seconds: float, finished_at: float) -> None:
+        site = result.site
+        outcome = "failed" if result.listing_failed else ("degraded" if result.degraded else "ok")
+        self.passes.labels(site, outcome).inc()
+        for name in ("new", "changed", "unchanged", "deleted", "failed", "gone"):
+            self.items.labels(site, name).inc(getattr(result, name))
+        self.bytes.labels(site).inc(result.bytes)
+        self.duration.labels(site).observe(seconds)
+        self.degraded.labels(site).set(1 if result.degraded else 0)
+        if not result.listing_failed:
+            self.last_success.labels(site).set(finished_at)
+
+    def render(self) -> bytes:
+        return bytes(generate_latest(self.registry))

@@ -1,0 +1,69 @@
+"""The daemon's HTTP endpoints: status page, Prometheus metrics, liveness and readiness."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
+
+from syncd import __version__
+from syncd.metrics import Metrics
+from syncd.store.status import ping, recent_events, site_overview
+from syncd.store.store import Store
+from syncd.web.page import render_status
+
+STORE = web.AppKey("store", Store)
+METRICS = web.AppKey("metrics", Metrics)
+
+
+async def status(request: web.Request) -> web.Response:
+    engine = request.app[STORE].engine
+    html = render_status(
+        await site_overview(engine), await recent_events(engine), version=__version__
+    )
+    return web.Response(text=html, content_type="text/html", charset="utf-8")
+
+
+async def metrics(request: web.Request) -> web.Response:
+    return web.Response(
+        body=request.app[METRICS].render(),
+        headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"},
+    )
+
+
+async def healthz(_: web.Request) -> web.Response:
+    return web.Response(text="ok\n")
+
+
+async def readyz(request: web.Request) -> web.Response:
+    try:
+        await ping(request.app[STORE].engine)
+    except (SQLAlchemyError, OSError) as exc:
+        return web.Response(status=503, text=f"store unreachable: {exc}\n")
+    return web.Response(text="ready\n")
+
+
+def build_app(store: Store, metrics_: Metrics) -> web.Application:
+    app = web.Application()
+    app[STORE] = store
+    app[METRICS] = metrics_
+    app.router.add_get("/", status)
+    app.router.add_get("/metrics", metrics)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    return app
+
+
+class WebServer:
+    def __init__(self, store: Store, metrics_: Metrics, host: str, port: int) -> None:
+        self.runner = web.AppRunner(build_app(store, metrics_), access_log=None)
+        self.host, self.port = host, port
+
+    async def start(self) -> str:
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, self.host, self.port)
+        await site.start()
+        self.port = self.runner.addresses[0][1]
+        return f"http://{self.host}:{self.port}/"
+
+    async def stop(self) -> None:
+        await self.runner.cleanup()
