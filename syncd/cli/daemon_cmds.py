@@ -11,10 +11,13 @@ import click
 from syncd.cli.common import config_option, read_config, run
 from syncd.config import Config
 from syncd.daemon import Daemon
+from syncd.service import Notifier, Watchdog, configure_logging, watchdog_interval
 
 
 async def _serve(config: Config, burst: bool) -> None:
     daemon = Daemon(config)
+    notifier = Notifier.from_env()
+    watchdog: Watchdog | None = None
     await daemon.start(schedule=not burst)
     try:
         if burst:
@@ -25,9 +28,20 @@ async def _serve(config: Config, burst: bool) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
+        notifier.ready(f"mirroring {len(config.sites)} sites; status at {daemon.status_url}")
+        interval = watchdog_interval()
+        if interval is not None:
+            # pings only while the store answers and the scheduler runs, so systemd restarts
+            # a daemon that is alive but no longer doing its job
+            watchdog = Watchdog(notifier, daemon.healthy, interval)
+            watchdog.start()
         await stop.wait()
+        notifier.stopping("stopping: finishing running passes")
     finally:
+        if watchdog is not None:
+            await watchdog.stop()
         await daemon.stop()
+        notifier.close()
 
 
 @click.command("run")
@@ -35,7 +49,9 @@ async def _serve(config: Config, burst: bool) -> None:
 @click.option("--burst", is_flag=True, help="Mirror every due site once, then exit.")
 def run_daemon(config_file: Path | None, burst: bool) -> None:
     """Run the daemon in the foreground (what the systemd unit starts)."""
-    run(_serve(read_config(config_file), burst))
+    config = read_config(config_file)
+    configure_logging(config.daemon.log_format)
+    run(_serve(config, burst))
 
 
 @click.command("demo")

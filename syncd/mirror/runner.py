@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import structlog
@@ -85,6 +86,8 @@ class Mirror:
             confirm_after=site.options.delete_after_missing,
             mass_share=site.options.mass_disappearance,
         )
+        # every log line of this pass carries the site and a run id
+        structlog.contextvars.bind_contextvars(site=key, run_id=uuid.uuid4().hex[:12])
         result = await SitePass(
             self.store, self.state, key, site_id, connector, validators, policy, progress
         ).run()
