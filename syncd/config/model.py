@@ -58,6 +58,14 @@ class DaemonSettings(_Strict):
     )
     user_agent: str = Field("syncd/0.1 (+mirror)", description="User-Agent sent to every site.")
 
+    @field_validator("listen")
+    @classmethod
+    def _listen(cls, value: str) -> str:
+        host, sep, port = value.rpartition(":")
+        if not sep or not host or not port.isdigit() or int(port) > 65535:
+            raise ValueError(f"expected host:port such as '127.0.0.1:8470', got {value!r}")
+        return value
+
     @field_validator("politeness_delay")
     @classmethod
     def _delay(cls, value: str) -> str:

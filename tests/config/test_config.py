@@ -53,6 +53,7 @@ def test_example_is_valid() -> None:
             "unknown key",
         ),
         ('[daemon]\nconcurrency = "many"\n', "daemon.concurrency", "expected an integer"),
+        ('[daemon]\nlisten = "8470"\n', "daemon.listen", "expected host:port"),
         ('[[units]]\nkey="u3"\nname="U"\nlevel=3\n', "units[2].level", "expected a string"),
         (
             '[[sites]]\nkey="x"\nunit="nowhere"\nkind="dnn"\nbase_url="https://x"\n',
