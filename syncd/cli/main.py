@@ -10,6 +10,7 @@ import click
 from syncd import __version__
 from syncd.cli.config_cmds import config_group, units
 from syncd.cli.daemon_cmds import demo, run_daemon
+from syncd.cli.export_cmd import export
 from syncd.cli.store_cmds import db_group, diff, history, show
 from syncd.cli.sync_cmd import sync
 from syncd.errors import SyncdError
@@ -28,6 +29,7 @@ cli.add_command(history)
 cli.add_command(show)
 cli.add_command(diff)
 cli.add_command(sync)
+cli.add_command(export)
 cli.add_command(run_daemon)
 cli.add_command(demo)
 

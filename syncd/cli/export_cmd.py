@@ -1,0 +1,84 @@
+"""`syncd export SITE [--as-of DATE] --format static|warc --out DIR`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, cast
+
+import click
+
+from syncd.cli.common import config_option, read_config, run, with_store
+
+if TYPE_CHECKING:
+    from syncd.export import ExportResult
+    from syncd.store.store import Store
+
+
+def _size(count: int) -> str:
+    value = float(count)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{count} B"
+
+
+def summary(result: ExportResult) -> str:
+    line = (
+        f"exported {result.site_key} as of {result.as_of:%Y-%m-%d %H:%M:%S} UTC ({result.fmt}): "
+        f"{result.articles} articles, {result.media} media files, {_size(result.bytes)} "
+        f"in {result.out}"
+    )
+    if result.missing_media:
+        line += f"; {result.missing_media} media files were not in the store (links kept)"
+    return line
+
+
+@click.command("export")
+@config_option
+@click.argument("site")
+@click.option(
+    "--as-of",
+    "as_of",
+    default=None,
+    metavar="DATE",
+    help="Show the site as it was then: YYYY-MM-DD (end of that day, UTC) or "
+    "YYYY-MM-DDTHH:MM[:SS][+zone]. Default: now.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["static", "warc"]),
+    default="static",
+    show_default=True,
+    help="static: a browsable folder of HTML; warc: one WARC 1.1 file (.warc.gz).",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Folder to create; it must not exist or be empty.",
+)
+def export(config_file: Path | None, site: str, as_of: str | None, fmt: str, out: Path) -> None:
+    """Export SITE from the store as a static site or a web archive."""
+    # imported here so other commands do not pay for lxml and warcio at start-up
+    from syncd.export import Format, check_output, export_site, parse_as_of
+
+    moment = parse_as_of(as_of) if as_of is not None else None
+    check_output(out)  # refuse before opening the store
+    config = read_config(config_file)
+
+    configured = next((s for s in config.sites if s.key == site), None)
+    unit = next((u for u in config.units if configured and u.key == configured.unit), None)
+
+    async def action(store: Store) -> ExportResult:
+        return await export_site(
+            store,
+            site,
+            as_of=moment,
+            fmt=cast(Format, fmt),
+            out=out,
+            site_name=unit.name if unit else None,
+        )
+
+    click.echo(summary(run(with_store(config, action))))
