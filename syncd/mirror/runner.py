@@ -17,6 +17,7 @@ from syncd.mirror.pipeline import PassResult, Progress, SitePass, SitePolicy
 from syncd.mirror.polling import next_interval
 from syncd.mirror.validators import StagedValidatorStore
 from syncd.store.mirrorstate import MirrorState
+from syncd.store.network import sync_units
 from syncd.store.store import Store, utcnow
 
 log = structlog.get_logger("syncd.mirror")
@@ -72,6 +73,7 @@ class Mirror:
         self.state = MirrorState(store.engine)
 
     async def register_sites(self) -> None:
+        await sync_units(self.store.engine, self.config.units)
         for site in self.config.sites:
             await self.store.ensure_site(site.key, site.unit, site.kind, site.base_url)
 
