@@ -13,7 +13,7 @@ from lxml import etree
 from connectors.errors import ParseError
 from connectors.model import MediaRef
 from connectors.sanitize import collect_media, html_text, sanitize_html
-from connectors.selectors import css_to_xpath
+from connectors.selectors import select
 from connectors.text import clean_line, decode
 
 # Tried in order; the first that matches an element with text wins. EasyDNNnews, the DNN Blog
@@ -57,7 +57,7 @@ class Extracted:
 def extract_article(
     data: bytes, url: str, *, charset: str | None = None, selector: str | None = None
 ) -> Extracted:
-    """Extract the article from page bytes fetched from ``url``. ``selector`` (CSS subset or
+    """Extract the article from page bytes fetched from ``url``. ``selector`` (CSS or
     XPath) overrides the default container search. Raises ParseError if no container matches."""
     text = decode(data, charset).text
     if not text.strip():
@@ -99,7 +99,7 @@ def extract_article(
 
 def _container(root: lxml.html.HtmlElement, selector: str | None) -> lxml.html.HtmlElement | None:
     for candidate in (selector,) if selector else DEFAULT_CONTENT_SELECTORS:
-        matches = [m for m in root.xpath(css_to_xpath(candidate)) if isinstance(m, etree._Element)]
+        matches = select(root, candidate)
         with_text = [m for m in matches if clean_line(m.text_content()) or m.find(".//img")]
         if with_text:
             # Several modules can share a class (.Normal); the article is the longest.
@@ -111,7 +111,7 @@ def _title_element(
     root: lxml.html.HtmlElement, container: lxml.html.HtmlElement
 ) -> lxml.html.HtmlElement | None:
     for selector in _TITLE_SELECTORS:
-        for element in root.xpath(css_to_xpath(selector)):
+        for element in select(root, selector):
             if clean_line(element.text_content()):
                 return element
     return None
@@ -120,7 +120,7 @@ def _title_element(
 def _texts(root: lxml.html.HtmlElement, selectors: tuple[str, ...]) -> list[str]:
     """Non-empty texts of the elements the first matching selector finds."""
     for selector in selectors:
-        found = [clean_line(e.text_content()) for e in root.xpath(css_to_xpath(selector))]
+        found = [clean_line(e.text_content()) for e in select(root, selector)]
         if any(found):
             return [text for text in found if text]
     return []
@@ -142,7 +142,7 @@ def _published(root: lxml.html.HtmlElement) -> datetime | None:
     meta = _first_attr(root, "//meta[@property='article:published_time']", "content")
     candidates = [meta] if meta else []
     for selector in _DATE_SELECTORS:
-        for element in root.xpath(css_to_xpath(selector)):
+        for element in select(root, selector):
             candidates.append(element.get("datetime") or element.text_content())
     for candidate in candidates:
         parsed = parse_page_date(candidate)

@@ -167,6 +167,10 @@ class SitePass:
             )
             for url, v in staged.items()
         }
+        if None in media.values():
+            # A linked file could not be fetched: with the page's validators kept, the page
+            # would answer 304 from now on and the file would never be tried again.
+            records = {url: record for url, record in records.items() if url in media}
         await self.state.save_fetch_state(self.site_id, records)
         self.validators.committed(records)
 

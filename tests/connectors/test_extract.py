@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
+import lxml.html
 import pytest
 
 from connectors.errors import OptionsError, ParseError
 from connectors.extract import extract_article, parse_page_date
 from connectors.model import MediaRef
 from connectors.sanitize import collect_media, html_text, sanitize_html
-from connectors.selectors import css_to_xpath
+from connectors.selectors import compile_selector, select
 from connectors.text import encode_cp1258
 
 PAGE = """<!DOCTYPE html><html lang="vi-VN"><head>
@@ -100,12 +102,22 @@ def test_page_dates() -> None:
     assert parse_page_date("") is None
 
 
-def test_css_subset() -> None:
-    assert css_to_xpath("div.a#b") == (
-        "//div[contains(concat(' ', normalize-space(@class), ' '), ' a ')][@id='b']"
+def test_selectors_css_and_xpath() -> None:
+    root = lxml.html.document_fromstring(
+        '<html><body><div class="a x" id="b"><p><span>1</span></p><a href="/">2</a></div>'
+        '<DIV class="ab"><span>3</span><em><span>4</span></em></DIV></body></html>'
     )
-    assert css_to_xpath("a[href], p > span") == "//a[@href] | //p/span"
-    assert css_to_xpath("//div[@x]") == "//div[@x]"
-    for bad in ("div >", "> p", "a:hover", "div,,p"):
-        with pytest.raises(OptionsError, match="content_selector"):
-            css_to_xpath(bad)
+
+    def texts(selector: str) -> list[str]:
+        return [e.text_content() for e in select(root, selector)]
+
+    assert texts("div.a#b") == ["12"]
+    assert texts("a[href], p > span") == ["1", "2"]  # document order across alternatives
+    assert texts("DIV.ab > span") == ["3"]  # HTML rules: tag names ignore case
+    assert texts("div:not(.a) span:nth-child(1)") == ["3", "4"]
+    assert texts("//div[@id='b']//span") == ["1"]
+    assert texts("(//span)[last()]") == ["4"]
+    assert texts("//a/@href | //em") == ["4"]  # only elements come back
+    for bad in ("div >", "> p", "a::before", "div,,p", "p[", "//div["):
+        with pytest.raises(OptionsError, match=r"^content_selector: invalid .*" + re.escape(bad)):
+            compile_selector(bad)
