@@ -36,7 +36,7 @@ from connectors.model import (
 from connectors.options import ModuleRef, SiteOptions
 from connectors.pageitems import fetch_page_item
 from connectors.sitemap import SitemapUrl, parse_sitemap
-from connectors.urls import normalize_key
+from connectors.urls import dnn_key
 
 KIND = "dnn"
 MAX_SITEMAP_PARTS = 1000  # DNN splits at 50,000 URLs: this is 50 million pages
@@ -110,7 +110,7 @@ class DnnConnector:
             # and calling it complete would read as "everything was deleted".
             complete = clean and bool(urls)
             for url in urls:
-                key = normalize_key(url.loc)
+                key = dnn_key(url.loc)
                 listed.setdefault(key, ListedItem(key, url.loc, url.lastmod))
         entries: dict[str, tuple[FeedEntry, Role]] = {}
         for source in feed_sources(self.options):
@@ -201,7 +201,7 @@ def _rekey(entry: FeedEntry, role: Role) -> FeedEntry:
     link to the same news page, so they keep their guid."""
     if role == "announcements" or not entry.link:
         return entry
-    return dataclasses.replace(entry, key=normalize_key(entry.link))
+    return dataclasses.replace(entry, key=dnn_key(entry.link))
 
 
 def _merge(listed: ListedItem | None, entry: FeedEntry) -> ListedItem:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 # Parameters that track a visit rather than name a document.
@@ -33,3 +34,18 @@ def normalize_key(key: str) -> str:
     ]
     query.sort(key=lambda kv: (kv[0].lower(), kv[1]))
     return urlunsplit(("https", host, path, urlencode(query), ""))
+
+
+# DNN's friendly URLs end in a slug made from the title: /tin-tuc/ArticleId/123/hop-ban-chi-dao.
+# The number is the article's identity; the slug changes whenever an editor retitles it.
+_DNN_SLUG = re.compile(r"(/(?:articleid|post|postid)/\d+)(?:/[^/?#]*)?$", re.IGNORECASE)
+
+
+def dnn_key(url: str) -> str:
+    """The source key of a DNN page: `normalize_key` with the path lower-cased (IIS ignores
+    case) and without the title slug, so that a retitled article stays the same item."""
+    parts = urlsplit(normalize_key(url))
+    if not parts.netloc:
+        return url.strip()
+    path = _DNN_SLUG.sub(r"\1", parts.path.lower(), count=1)
+    return urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))

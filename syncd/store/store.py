@@ -12,14 +12,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import ColumnElement, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from connectors.urls import normalize_key
+from connectors.urls import dnn_key, normalize_key
 from syncd.errors import NotFound
 from syncd.store import schema as t
 from syncd.store.blobs import BlobStore
 from syncd.store.canonical import canonical_bytes, load_document
+
+
+def _names(ref: str) -> ColumnElement[bool]:
+    """A key or URL as a user may type it: the normalised key, a DNN page's key (which drops
+    the title slug), or the exact URL last seen."""
+    keys = {normalize_key(ref), dnn_key(ref)}
+    return or_(t.items.c.source_key.in_(keys), t.items.c.url == ref.strip())
 
 
 def utcnow() -> datetime:
@@ -286,9 +293,9 @@ class Store:
         if ref.isdigit():
             query = query.where(t.items.c.id == int(ref))
         elif sep and not rest.startswith("//"):
-            query = query.where(t.sites.c.key == site, t.items.c.source_key == normalize_key(rest))
+            query = query.where(t.sites.c.key == site, _names(rest))
         else:
-            query = query.where(t.items.c.source_key == normalize_key(ref))
+            query = query.where(_names(ref))
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query.limit(2))).all()
         if not rows:

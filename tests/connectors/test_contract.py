@@ -21,7 +21,7 @@ from connectors.http import HttpClient, MemoryValidatorStore
 from connectors.model import Gone, ListedItem, Media, NotModified, RemoteItem
 from connectors.options import ModuleRef, SiteOptions
 from connectors.sanitize import sanitize_html
-from connectors.urls import normalize_key
+from connectors.urls import dnn_key, normalize_key
 from syncd.simulator import FaultKind, SimulatedSite
 from tests.connectors.conftest import FAST
 
@@ -52,17 +52,20 @@ def options_for(kind: str, site: SimulatedSite) -> SiteOptions:
     raise AssertionError(f"no contract options for connector kind {kind!r}")
 
 
-def ground_truth(site: SimulatedSite) -> dict[str, Truth]:
+# how each kind names items: DNN pages drop the title slug, feeds keep the link or guid
+KEY_OF = {"dnn": dnn_key, "feed": normalize_key}
+
+
+def ground_truth(site: SimulatedSite, kind: str) -> dict[str, Truth]:
+    key = KEY_OF[kind]
     truth: dict[str, Truth] = {}
     for entry in site.truth():
         media = frozenset((hashlib.sha256(m.data).hexdigest(), m.content_type) for m in entry.media)
         body = sanitize_html(entry.article.body_html, entry.url)
-        truth[normalize_key(entry.url)] = Truth(entry.article.title, body, media)
+        truth[key(entry.url)] = Truth(entry.article.title, body, media)
     for post in site.blog_posts():
         url = site.url(post.path)
-        truth[normalize_key(url)] = Truth(
-            post.title, sanitize_html(post.body_html, url), frozenset()
-        )
+        truth[key(url)] = Truth(post.title, sanitize_html(post.body_html, url), frozenset())
     return truth
 
 
@@ -118,7 +121,7 @@ def check_against_truth(items: dict[str, RemoteItem], truth: dict[str, Truth]) -
 async def test_items_match_ground_truth(kind: str, site: SimulatedSite, http: HttpClient) -> None:
     conn = connector(kind, site, http)
     items = await fetch_all(conn)
-    check_against_truth(items, ground_truth(site))
+    check_against_truth(items, ground_truth(site, kind))
     news = [i for i in items.values() if "/ArticleId/" in i.url]
     assert all(i.published is not None and i.published.tzinfo is not None for i in news)
 
@@ -126,7 +129,7 @@ async def test_items_match_ground_truth(kind: str, site: SimulatedSite, http: Ht
 async def test_media_are_byte_exact(kind: str, site: SimulatedSite, http: HttpClient) -> None:
     conn = connector(kind, site, http)
     items = await fetch_all(conn)
-    truth = ground_truth(site)
+    truth = ground_truth(site, kind)
     checked = 0
     for key, expected in truth.items():
         if not expected.media:
@@ -162,7 +165,7 @@ async def test_edit_is_seen(kind: str, site: SimulatedSite, http: HttpClient) ->
     await fetch_all(conn)
     edited = site.edit_article(5, title="Tiêu đề đã sửa: họp Hội đồng nhân dân")
     listing = await conn.list_items()
-    entry = _entry_for(listing.entries, site.url(edited.path))
+    entry = _entry_for(listing.entries, site.url(edited.path), kind)
     item = await conn.fetch_item(entry)
     assert isinstance(item, RemoteItem)
     assert item.title == "Tiêu đề đã sửa: họp Hội đồng nhân dân"
@@ -172,7 +175,7 @@ async def test_deleted_article_is_gone(kind: str, site: SimulatedSite, http: Htt
     conn = connector(kind, site, http)
     listing = await conn.list_items()
     victim = site.article(7)
-    entry = _entry_for(listing.entries, site.url(victim.path))
+    entry = _entry_for(listing.entries, site.url(victim.path), kind)
     assert isinstance(await conn.fetch_item(entry), RemoteItem)
     site.delete_article(7)
     relisted = await conn.list_items()
@@ -199,7 +202,7 @@ async def test_faults_change_nothing_kept(
 ) -> None:
     site.add_fault(**fault)  # type: ignore[arg-type]
     items = await fetch_all(connector(kind, site, http))
-    check_against_truth(items, ground_truth(site))
+    check_against_truth(items, ground_truth(site, kind))
 
 
 @pytest.mark.parametrize(
@@ -230,8 +233,8 @@ async def test_malformed_listing_is_flagged(
     assert listing.entries  # what could be read still counts
 
 
-def _entry_for(entries: tuple[ListedItem, ...], url: str) -> ListedItem:
-    key = normalize_key(url)
+def _entry_for(entries: tuple[ListedItem, ...], url: str, kind: str) -> ListedItem:
+    key = KEY_OF[kind](url)
     for entry in entries:
         if entry.key == key:
             return entry

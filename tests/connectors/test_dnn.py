@@ -12,7 +12,7 @@ from connectors.errors import HttpStatus, LoginFailed
 from connectors.http import HttpClient, MemoryValidatorStore
 from connectors.model import NotModified, RemoteItem
 from connectors.options import ModuleRef, SiteOptions
-from connectors.urls import normalize_key
+from connectors.urls import dnn_key
 from syncd.simulator import FaultKind, SimulatedSite
 from tests.connectors.conftest import FAST
 
@@ -31,7 +31,7 @@ async def test_sitemap_index_is_read_whole(http: HttpClient) -> None:
         listing = await conn.list_items()
         assert listing.complete and not listing.malformed
         assert {e.key for e in listing.entries} == {
-            normalize_key(site.url(a.path)) for a in site.articles()
+            dnn_key(site.url(a.path)) for a in site.articles()
         }
         assert conn.capabilities().full_listing
 

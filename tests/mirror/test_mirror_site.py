@@ -93,3 +93,23 @@ async def test_crashed_site_makes_no_tombstones(mirror_for: MirrorFactory) -> No
         healthy = await mirror.run_site("s")
         assert healthy.ok and healthy.deleted == 0
         assert await _events(mirror, "site.recovered") == 1
+
+
+async def test_retitled_article_stays_one_item(mirror_for: MirrorFactory) -> None:
+    async with (
+        SimulatedSite(seed=13, articles=20, images=3, documents=1) as site,
+        mirror_for(network_config({"s": site}, delete_after_missing=1)) as mirror,
+    ):
+        await mirror.run_site("s")
+        article = site.articles()[0]
+        old_url = site.truth()[0].url
+        site.edit_article(article.article_id, title="Tiêu đề mới của bài viết")
+        new_url = next(t.url for t in site.truth() if t.article.article_id == article.article_id)
+        assert new_url != old_url  # the slug follows the title
+        again = await mirror.run_site("s")
+        assert (again.new, again.changed, again.deleted) == (0, 1, 0)
+        item = await mirror.store.find_item(new_url)
+        assert item == await mirror.store.find_item(f"s:{old_url}")
+        assert next(r.title for r in await mirror.store.history(item.id)) == (
+            "Tiêu đề mới của bài viết"
+        )
