@@ -8,6 +8,7 @@ import sys
 import click
 
 from syncd import __version__
+from syncd.cli.backup_cmds import backup_group, restore
 from syncd.cli.config_cmds import config_group, units
 from syncd.cli.daemon_cmds import demo, run_daemon
 from syncd.cli.export_cmd import export
@@ -29,6 +30,8 @@ cli.add_command(history)
 cli.add_command(show)
 cli.add_command(diff)
 cli.add_command(sync)
+cli.add_command(backup_group)
+cli.add_command(restore)
 cli.add_command(export)
 cli.add_command(run_daemon)
 cli.add_command(demo)

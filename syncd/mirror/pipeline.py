@@ -149,7 +149,11 @@ class SitePass:
         except ConnectorError as exc:
             self.result.failed += 1
             if len(self.result.errors) < 20:
-                self.result.errors.append(f"{entry.url}: {exc}")
+                # fetch errors usually name their URL already
+                message = str(exc)
+                self.result.errors.append(
+                    message if entry.url in message else f"{entry.url}: {message}"
+                )
             self.log.warning("item failed", url=entry.url, error=str(exc))
             return
         self.result.bytes += len(fetched.body_html.encode())

@@ -13,7 +13,7 @@ from sqlalchemy import and_, func, select
 
 from connectors.http import HttpClient, Response, ValidatorStore
 from connectors.sanitize import sanitize_html
-from connectors.urls import normalize_key
+from connectors.urls import dnn_key
 from syncd.config import Config
 from syncd.mirror.runner import Mirror
 from syncd.simulator import SimulatedSite
@@ -121,7 +121,7 @@ async def _assert_byte_exact(
     for truth in site.truth():
         if only is not None and truth.article.article_id not in only:
             continue
-        sha = heads[normalize_key(truth.url)]
+        sha = heads[dnn_key(truth.url)]
         assert sha is not None, truth.url
         doc = load_document(await mirror.store.blobs.get(sha))
         assert doc["title"] == truth.article.title

@@ -36,6 +36,7 @@ async def main(url: str, blob_dir: str, seed: int) -> None:
             url=key,
             media=[sha],
         )
+        print("w", flush=True)  # the test kills only after some writes have landed
 
 
 if __name__ == "__main__":

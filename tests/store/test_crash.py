@@ -67,6 +67,7 @@ async def test_kill_9_while_writing_leaves_store_consistent(store_url: str, tmp_
         )
         assert proc.stdout is not None
         assert (await proc.stdout.readline()).strip() == b"ready"
+        assert (await proc.stdout.readline()).strip() == b"w"
         await asyncio.sleep(rng.uniform(0.05, 0.6))
         proc.kill()  # SIGKILL: no cleanup, no flush, like a power cut for the process
         await proc.wait()

@@ -1,0 +1,1 @@
+"""Backing the store up into a `backups` repository and restoring it (syncd's adapter)."""

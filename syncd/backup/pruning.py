@@ -1,0 +1,76 @@
+"""`syncd backup prune`: retention, then the two-phase delete, only with delete rights."""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+from datetime import UTC, datetime, timedelta
+
+from backups.errors import BackupError, ObjectMissing
+from backups.prune import forget, mark, sweep
+from backups.repository import Repository
+from backups.retention import RetentionPolicy, decide
+from syncd.backup.errors import PruneRefused
+from syncd.config.model import BackupTarget, Retention, duration_seconds
+
+PROBE_PREFIX = "probe/"
+
+
+def policy_of(retention: Retention) -> RetentionPolicy:
+    within = timedelta(seconds=duration_seconds(retention.within)) if retention.within else None
+    return RetentionPolicy(
+        last=retention.keep_last,
+        daily=retention.daily,
+        weekly=retention.weekly,
+        monthly=retention.monthly,
+        yearly=retention.yearly,
+        within=within,
+    )
+
+
+async def check_delete_rights(repo: Repository, where: str) -> None:
+    """Write and delete a throwaway object; refuse before touching anything if we cannot."""
+    name = f"{PROBE_PREFIX}delete-{secrets.token_hex(8)}"
+    await repo.target.put(name, b"prune probe")
+    try:
+        await repo.target.delete(name)
+    except BackupError as exc:
+        raise PruneRefused(
+            f"{where}: these credentials cannot delete ({exc}); run prune with credentials "
+            "that may delete objects"
+        ) from None
+    with contextlib.suppress(ObjectMissing):
+        if await repo.target.head(name) is not None:
+            raise PruneRefused(f"{where}: deleting is silently ignored; prune needs delete rights")
+
+
+async def prune_repository(
+    repo: Repository,
+    target: BackupTarget,
+    grace: timedelta,
+    *,
+    dry_run: bool = False,
+    now: datetime | None = None,
+) -> list[str]:
+    """Lines saying what was (or, dry run, would be) kept, forgotten, deleted and marked."""
+    now = now or datetime.now(UTC)
+    policy = policy_of(target.retention)
+    snapshots = await repo.list_snapshots()
+    kept = decide([(s.id, s.time) for s in snapshots], policy, now)
+    lines = []
+    for snap in snapshots:
+        why = kept.get(snap.id)
+        verdict = f"keep   ({', '.join(why)})" if why else "forget"
+        lines.append(f"{verdict:<40} {snap.id}  {snap.time:%Y-%m-%d %H:%M:%S}Z")
+    if dry_run:
+        return [*lines, "dry run: nothing changed"]
+    await check_delete_rights(repo, f"target {target.key}")
+    result = await forget(repo, policy, now)
+    deleted = await sweep(repo, grace, now)
+    marked = await mark(repo, now)
+    return [
+        *lines,
+        f"forgot {len(result.forgotten)} snapshots",
+        f"deleted {len(deleted)} packs marked at least {grace} ago",
+        f"marked {len(marked)} unreachable packs for deletion after {grace}",
+    ]

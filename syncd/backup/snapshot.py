@@ -1,0 +1,279 @@
+"""Turning the store into a snapshot in a backup repository, then checking what was written.
+
+Order: the database dump's first copy (flushed into a pack of its own), the blobs the
+repository lacks (decided from the store's blobs table and `repo.has`, never a scan), the
+dump's second copy, then the commit. Page documents are grouped per site so the repository
+trains one zstd dictionary per site; media goes ungrouped (the repository stores already
+compressed media as it is).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from backups.copies import read_either
+from backups.errors import BackupError, PreconditionFailed
+from backups.manifest import Manifest
+from backups.packs import pack_path
+from backups.repository import Repository
+from syncd.backup.deltas import (
+    DELTA_TABLE,
+    MAX_DEPTH,
+    Delta,
+    decode_map,
+    encode_map,
+    make_delta,
+    map_chunks,
+)
+from syncd.backup.dump import (
+    BlobRow,
+    alembic_revision,
+    blob_rows,
+    blob_sites,
+    dump_tables,
+    previous_documents,
+    read_snapshot,
+)
+from syncd.backup.rows import BLOBS_ENTRY, COPIES, meta_name, recopy, tree_name
+from syncd.errors import StoreError
+from syncd.store.store import Store
+
+Progress = Callable[[str, int, int], None]
+FORMAT = 1
+_PREFETCH = 8  # blobs read ahead of the repository writer
+
+
+@dataclass
+class BackupResult:
+    snapshot: str
+    chunks: int = 0
+    chunks_added: int = 0
+    blobs: int = 0
+    blobs_added: int = 0
+    bytes_added: int = 0  # size of the new packs
+    packs_checked: int = 0
+    unreadable_blobs: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "snapshot": self.snapshot,
+            "chunks_added": self.chunks_added,
+            "blobs_added": self.blobs_added,
+            "bytes_added": self.bytes_added,
+            "packs_checked": self.packs_checked,
+            "unreadable_blobs": self.unreadable_blobs[:20],
+        }
+
+
+class NewObjectsDamaged(BackupError):
+    """A pack written by this backup does not read back as written."""
+
+
+def _quiet(_stage: str, _done: int, _total: int) -> None:
+    return None
+
+
+def _group_for(row: BlobRow, site: str | None) -> str | None:
+    textual = row.content_type is None or row.content_type.startswith(("application/json", "text/"))
+    if not textual:
+        return None
+    return f"site:{site}" if site else "misc"
+
+
+async def _add_copy(repo: Repository, body: bytes) -> tuple[str, bool]:
+    oid = hashlib.sha256(body).hexdigest()
+    return oid, await repo.add(oid, body, "db")
+
+
+async def run_backup(
+    store: Store, repo: Repository, *, tags: Sequence[str] = (), progress: Progress = _quiet
+) -> BackupResult:
+    started = time.monotonic()
+    packs_before = set(repo.index.pack_sizes())
+    tree: dict[str, str] = {}
+    copies_b: list[tuple[str, bytes]] = []
+    result = BackupResult(snapshot="")
+    async with read_snapshot(store.engine) as conn:
+        chunk_keys: dict[str, list[str]] = {}
+        row_counts: dict[str, int] = {}
+        async for chunk in dump_tables(conn):
+            oid, added = await _add_copy(repo, chunk.body)
+            tree[tree_name("a", chunk.table, chunk.key)] = oid
+            copies_b.append((tree_name("b", chunk.table, chunk.key), recopy(chunk.body, "b")))
+            chunk_keys.setdefault(chunk.table, []).append(chunk.key)
+            row_counts[chunk.table] = row_counts.get(chunk.table, 0) + chunk.rows
+            result.chunks += 1
+            result.chunks_added += added
+            progress("database", result.chunks, 0)
+        meta = {
+            "format": FORMAT,
+            "alembic": await alembic_revision(conn),
+            "time": datetime.now(UTC).isoformat(),
+            "tables": {n: {"chunks": k, "rows": row_counts[n]} for n, k in chunk_keys.items()},
+        }
+        blobs = await blob_rows(conn)
+        deltas = await _previous_deltas(repo)
+        new = [b for b in blobs if not repo.has(b.sha) and b.sha not in deltas]
+        sites = await blob_sites(conn) if new else {}
+        bases = await previous_documents(conn) if new else {}
+    for copy in COPIES:
+        body = json.dumps({**meta, "copy": copy}, sort_keys=True).encode()
+        if copy == "a":
+            tree[meta_name(copy)], _ = await _add_copy(repo, body)
+        else:
+            copies_b.append((meta_name(copy), body))
+    await repo.flush()  # the first copy of the dump sits in packs of its own
+    result.blobs = len(blobs)
+    new.sort(key=lambda b: (sites.get(b.sha, ""), _group_for(b, sites.get(b.sha)) is None))
+    uploader = _Uploader(store, repo, sites, bases, deltas, result)
+    present = await uploader.upload(new, progress)
+    for key, body in encode_map(deltas):
+        tree[tree_name("a", DELTA_TABLE, key)], _ = await _add_copy(repo, body)
+        copies_b.append((tree_name("b", DELTA_TABLE, key), recopy(body, "b")))
+    await repo.flush()  # the second copies go to other packs than the first
+    for name, body in copies_b:
+        oid, added = await _add_copy(repo, body)
+        tree[name] = oid
+        result.chunks_added += added
+    held = [
+        deltas[b.sha].delta if b.sha in deltas else b.sha
+        for b in blobs
+        if b.sha in present
+        or b.sha in deltas
+        or (b.sha not in result.unreadable_blobs and repo.has(b.sha))
+    ]
+    tree[BLOBS_ENTRY] = await repo.add_refs(held)
+    progress("commit", 0, 0)
+    result.snapshot = await _commit(repo, tree, tags)
+    result.packs_checked, result.bytes_added = await check_new_packs(repo, packs_before)
+    result.seconds = time.monotonic() - started
+    return result
+
+
+async def _previous_deltas(repo: Repository) -> dict[str, Delta]:
+    """The delta map of the newest snapshot (empty if none, or if both copies are lost: the
+    blobs it described are then simply uploaded whole again)."""
+    if repo.head is None:
+        return {}
+    raw, _ = await read_either(repo.target, repo.key, "snapshot", repo.head)
+    head = Manifest.decode(raw, f"snapshots/{repo.head}")
+    if head.kind == "snapshot":
+        tree = dict(head.tree)
+    else:  # HEAD is a forget or prune record: look further back
+        snapshots = await repo.list_snapshots()
+        tree = snapshots[0].tree if snapshots else {}
+    deltas: dict[str, Delta] = {}
+    for ids in map_chunks(tree):
+        for oid in ids:
+            try:
+                deltas.update(decode_map(await repo.read(oid)))
+                break
+            except BackupError:
+                continue
+    return {sha: d for sha, d in deltas.items() if repo.has(d.delta)}
+
+
+class _Uploader:
+    """Adds the blobs the repository lacks, a changed page as a delta where that pays."""
+
+    def __init__(
+        self,
+        store: Store,
+        repo: Repository,
+        sites: dict[str, str],
+        bases: dict[str, str],
+        deltas: dict[str, Delta],
+        result: BackupResult,
+    ) -> None:
+        self.store, self.repo, self.sites, self.bases = store, repo, sites, bases
+        self.deltas, self.result = deltas, result
+
+    async def upload(self, new: list[BlobRow], progress: Progress) -> set[str]:
+        """Read blobs a few ahead (the store decompresses in threads), add them in order."""
+        present: set[str] = set()
+        queue: asyncio.Queue[asyncio.Task[bytes] | None] = asyncio.Queue(_PREFETCH)
+
+        async def feed() -> None:
+            for row in new:
+                await queue.put(asyncio.ensure_future(self.store.blobs.get(row.sha)))
+            await queue.put(None)
+
+        feeder = asyncio.ensure_future(feed())
+        try:
+            for done, row in enumerate(new, start=1):
+                task = await queue.get()
+                assert task is not None
+                try:
+                    data = await task
+                except StoreError:
+                    # A blob the store itself lost cannot be backed up; say so, go on.
+                    self.result.unreadable_blobs.append(row.sha)
+                    continue
+                if await self._add(row, data):
+                    self.result.blobs_added += 1
+                if row.sha not in self.deltas:
+                    present.add(row.sha)
+                progress("blobs", done, len(new))
+        finally:
+            feeder.cancel()
+            while not queue.empty():
+                pending = queue.get_nowait()
+                if pending is not None:
+                    pending.cancel()
+        return present
+
+    async def _add(self, row: BlobRow, data: bytes) -> bool:
+        group = _group_for(row, self.sites.get(row.sha))
+        base = self.bases.get(row.sha)
+        if group is not None and base is not None:
+            delta = await self._delta(base, data)
+            if delta is not None:
+                oid = hashlib.sha256(delta[0]).hexdigest()
+                self.deltas[row.sha] = Delta(oid, base, delta[1])
+                return await self.repo.add(oid, delta[0], "delta")
+        return await self.repo.add(row.sha, data, "blob", group)
+
+    async def _delta(self, base: str, data: bytes) -> tuple[bytes, int] | None:
+        depth = self.deltas[base].depth + 1 if base in self.deltas else 1
+        if depth > MAX_DEPTH or not (base in self.deltas or self.repo.has(base)):
+            return None
+        try:
+            base_data = await self.store.blobs.get(base)
+        except StoreError:
+            return None
+        delta = make_delta(base_data, data)
+        return (delta, depth) if delta is not None else None
+
+
+async def _commit(repo: Repository, tree: dict[str, str], tags: Sequence[str]) -> str:
+    try:
+        return await repo.commit_snapshot(tree, tags)
+    except PreconditionFailed:
+        # Another writer advanced HEAD meanwhile: adopt its HEAD and publish on top of it.
+        await repo.rebase()
+        return await repo.commit_snapshot(tree, tags)
+
+
+async def check_new_packs(repo: Repository, before: set[str]) -> tuple[int, int]:
+    """Every pack this backup wrote: present, of the indexed size, hashing to its name."""
+    sizes = repo.index.pack_sizes()
+    checked = added = 0
+    for pack in sorted(set(sizes) - before):
+        info = await repo.target.head(pack_path(pack))
+        if info is None:
+            raise NewObjectsDamaged(f"pack {pack} written by this backup is missing")
+        if info.size != sizes[pack]:
+            raise NewObjectsDamaged(f"pack {pack}: size {info.size}, expected {sizes[pack]}")
+        data = await repo.target.get(pack_path(pack))
+        if hashlib.sha256(data).hexdigest() != pack:
+            raise NewObjectsDamaged(f"pack {pack} does not hash to its name")
+        checked += 1
+        added += sizes[pack]
+    return checked, added
