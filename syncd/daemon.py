@@ -11,6 +11,7 @@ import asyncio
 import os
 import socket
 import time
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import structlog
@@ -29,6 +30,7 @@ from syncd.web.app import WebServer
 
 log = structlog.get_logger("syncd.daemon")
 
+SAMPLING_CRON = "30 4 * * *"  # daily read-back of a slice of each backup repository
 LEASE = timedelta(minutes=30)  # longer than any pass; a crashed daemon's sites free up after it
 
 
@@ -74,6 +76,11 @@ class Daemon:
         self._scheduled = schedule
         if schedule:
             self.scheduler.every("mirror-tick", self.tick_seconds, self.tick)
+            for target in self.config.backup_targets:
+                self.scheduler.cron(f"backup:{target.key}", target.schedule,
+                                    self._backup_job(target.key, "backup"))  # fmt: skip
+                self.scheduler.cron(f"sample:{target.key}", SAMPLING_CRON,
+                                    self._backup_job(target.key, "sample"))  # fmt: skip
             self.scheduler.start()
         self.metrics.up.set(1)
         log.info("daemon started", sites=len(self.config.sites), status=self.status_url)
@@ -132,6 +139,25 @@ class Daemon:
         finally:
             self._running.pop(key, None)
             await MirrorState(self.store.engine).release(await self.store.site_id(key), self.owner)
+
+    def _backup_job(self, key: str, job: str) -> Callable[[], Awaitable[None]]:
+        async def run() -> None:
+            from syncd.backup.schedule import scheduled_backup, scheduled_sampling
+
+            try:
+                if job == "backup":
+                    await scheduled_backup(self.config, self.store, key)
+                    self.metrics.backup_success.labels(key).set(time.time())
+                else:
+                    await scheduled_sampling(self.config, self.store, key)
+            except Exception:
+                # recorded as an event by the job itself; the daemon goes on
+                log.exception("backup job failed", target=key, job=job)
+                self.metrics.backups.labels(key, job, "failed").inc()
+                return
+            self.metrics.backups.labels(key, job, "ok").inc()
+
+        return run
 
     async def run_burst(self) -> list[PassResult]:
         """Run every due site once, wait for all, and return (tests, one-shot runs)."""

@@ -39,6 +39,14 @@ class Metrics:
             registry=r,
         )
         self.up = Gauge("syncd_up", "1 while the daemon runs.", registry=r)
+        self.backups = Counter(
+            "syncd_backup_runs_total", "Backup and read-back runs by outcome.",
+            ["target", "job", "outcome"], registry=r,
+        )  # fmt: skip
+        self.backup_success = Gauge(
+            "syncd_backup_last_success_timestamp_seconds", "When a backup last completed.",
+            ["target"], registry=r,
+        )  # fmt: skip
 
     def observe_pass(self, result: PassResult, seconds: float, finished_at: float) -> None:
         site = result.site

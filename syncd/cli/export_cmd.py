@@ -59,8 +59,23 @@ def summary(result: ExportResult) -> str:
     required=True,
     help="Folder to create; it must not exist or be empty.",
 )
-def export(config_file: Path | None, site: str, as_of: str | None, fmt: str, out: Path) -> None:
-    """Export SITE from the store as a static site or a web archive."""
+@click.option(
+    "--snapshot",
+    default=None,
+    metavar="ID",
+    help="Export from this backup snapshot ('latest' for the newest) instead of the live store.",
+)
+@click.option("--target", default=None, help="Backup target key (default: the first one).")
+def export(
+    config_file: Path | None,
+    site: str,
+    as_of: str | None,
+    fmt: str,
+    out: Path,
+    snapshot: str | None,
+    target: str | None,
+) -> None:
+    """Export SITE from the store (or a backup snapshot) as a static site or a web archive."""
     # imported here so other commands do not pay for lxml and warcio at start-up
     from syncd.export import Format, check_output, export_site, parse_as_of
 
@@ -81,4 +96,24 @@ def export(config_file: Path | None, site: str, as_of: str | None, fmt: str, out
             site_name=unit.name if unit else None,
         )
 
-    click.echo(summary(run(with_store(config, action))))
+    if snapshot is None:
+        click.echo(summary(run(with_store(config, action))))
+        return
+
+    async def from_snapshot() -> ExportResult:
+        from syncd.backup.access import open_configured
+        from syncd.backup.export_snapshot import export_snapshot
+
+        repo = await open_configured(config, target)
+        try:
+            result, report = await export_snapshot(
+                repo, snapshot, site, as_of=moment, fmt=cast(Format, fmt), out=out,
+                site_name=unit.name if unit else None,
+            )  # fmt: skip
+        finally:
+            await repo.target.close()
+        for line in report.lines():
+            click.echo(f"syncd: {line}", err=True)
+        return result
+
+    click.echo(summary(run(from_snapshot())))
