@@ -7,13 +7,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Connection, and_, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from syncd.store import schema as t
-from syncd.store.store import as_utc, utcnow
+from syncd.store.store import as_utc, utcnow, write
 
 
 @dataclass(frozen=True)
@@ -58,22 +58,26 @@ class MirrorState:
             return {row.source_key: int(row.missing_count) for row in rows}
 
     async def mark_seen(self, site_id: int, keys: Iterable[str], at: datetime) -> None:
-        async with self.engine.begin() as conn:
+        def job(conn: Connection) -> None:
             for chunk in _chunks(list(keys)):
-                await conn.execute(
+                conn.execute(
                     update(t.items)
                     .where(t.items.c.site_id == site_id, t.items.c.source_key.in_(chunk))
                     .values(last_seen_at=at, missing_count=0)
                 )
 
+        await write(self.engine, job)
+
     async def mark_missing(self, site_id: int, counts: Mapping[str, int]) -> None:
-        async with self.engine.begin() as conn:
+        def job(conn: Connection) -> None:
             for key, count in counts.items():
-                await conn.execute(
+                conn.execute(
                     update(t.items)
                     .where(t.items.c.site_id == site_id, t.items.c.source_key == key)
                     .values(missing_count=count)
                 )
+
+        await write(self.engine, job)
 
     async def load_fetch_state(self, site_id: int) -> dict[str, FetchRecord]:
         async with self.engine.connect() as conn:
@@ -91,7 +95,8 @@ class MirrorState:
              "sha": r.sha, "updated_at": now}
             for url, r in records.items()
         ]  # fmt: skip
-        async with self.engine.begin() as conn:
+
+        def job(conn: Connection) -> None:
             insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
             stmt = insert(t.fetch_state)
             stmt = stmt.on_conflict_do_update(
@@ -104,7 +109,9 @@ class MirrorState:
                 },
             )
             for start in range(0, len(values), 200):
-                await conn.execute(stmt, values[start : start + 200])
+                conn.execute(stmt, values[start : start + 200])
+
+        await write(self.engine, job)
 
     async def site_status(self, site_id: int) -> SiteStatus:
         async with self.engine.connect() as conn:
@@ -116,8 +123,10 @@ class MirrorState:
         )  # fmt: skip
 
     async def update_site(self, site_id: int, **values: object) -> None:
-        async with self.engine.begin() as conn:
-            await conn.execute(update(t.sites).where(t.sites.c.id == site_id).values(**values))
+        def job(conn: Connection) -> None:
+            conn.execute(update(t.sites).where(t.sites.c.id == site_id).values(**values))
+
+        await write(self.engine, job)
 
     async def lease_due_sites(
         self, owner: str, now: datetime, until: datetime, limit: int

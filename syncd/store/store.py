@@ -3,23 +3,150 @@
 Order of writes is what keeps a crash harmless: a revision's blobs are made durable first,
 then the revision row and the item's head move in one transaction. A crash in between
 leaves at worst an unreferenced blob, never a revision pointing at nothing.
+
+On SQLite, write transactions go through `write`, which groups the ones that arrive together
+into one commit (see WriteBatcher); every caller still returns only after its commit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import asyncio
+import weakref
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, func, insert, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy import URL, ColumnElement, Connection, event, func, insert, or_, select, update
+from sqlalchemy import create_engine as create_sync_engine
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from connectors.urls import dnn_key, normalize_key
 from syncd.errors import NotFound
 from syncd.store import schema as t
 from syncd.store.blobs import BlobStore
 from syncd.store.canonical import canonical_bytes, load_document
+
+# the same pragmas (WAL, synchronous=FULL, ...) on the writer thread's connection
+from syncd.store.db import _sqlite_pragmas as sqlite_pragmas
+
+T = TypeVar("T")
+Job = Callable[[Connection], Any]
+
+_BATCH = 128  # jobs per transaction: bounds how long one commit holds SQLite's write lock
+
+
+def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
+    if future.done():  # the caller gave up waiting; its work may still have been committed
+        return
+    if ok:
+        future.set_result(value)
+    elif isinstance(value, asyncio.CancelledError):
+        future.cancel()
+    else:
+        future.set_exception(value)
+
+
+class WriteBatcher:
+    """Group commit for one SQLite database, on a writer thread of its own.
+
+    SQLite admits one writer at a time and, at synchronous=FULL, pays an fsync per commit.
+    With many sites mirrored at once, each small transaction used to queue on the write lock
+    (the busy handler sleeps), pay its own fsync, and cross from the event loop to aiosqlite's
+    thread and back for every statement. Here jobs that arrive while a commit is in flight go
+    into the next transaction together, run on the writer thread with the plain sqlite3 driver
+    (same pragmas), and commit with one fsync; each caller still returns only once the
+    transaction holding its work has committed. Jobs run in order, so a job sees the writes of
+    the jobs before it. If any job fails, the batch rolls back and each of its jobs runs again
+    in a transaction of its own, so only the failing one sees an error: jobs must therefore
+    touch nothing but the database.
+    """
+
+    def __init__(self, url: URL) -> None:
+        self.engine = create_sync_engine(
+            url.set(drivername="sqlite"), connect_args={"timeout": 30}, pool_size=1
+        )
+        event.listen(self.engine, "connect", sqlite_pragmas)
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="syncd-store-writer")
+        self._queue: list[tuple[Job, asyncio.Future[Any]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def run(self, job: Job) -> Any:
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._queue.append((job, future))
+        if self._writer is None or self._writer.done():
+            # the writer task lives only while there is work, so none outlives its callers
+            self._writer = asyncio.create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._queue:
+            batch, self._queue = self._queue[:_BATCH], self._queue[_BATCH:]
+            try:
+                outcomes = await loop.run_in_executor(
+                    self._thread, self._commit, [job for job, _ in batch]
+                )
+            except BaseException as error:
+                for _, future in batch + self._queue:
+                    _settle(future, False, error)
+                self._queue = []
+                raise
+            for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
+                _settle(future, ok, value)
+
+    def _commit(self, jobs: list[Job]) -> list[tuple[bool, Any]]:
+        """On the writer thread: all jobs in one transaction, or each alone if one fails."""
+        try:
+            with self.engine.begin() as conn:
+                return [(True, job(conn)) for job in jobs]
+        except Exception as error:
+            if len(jobs) == 1:
+                return [(False, error)]
+        outcomes: list[tuple[bool, Any]] = []
+        for job in jobs:
+            try:
+                with self.engine.begin() as conn:
+                    outcomes.append((True, job(conn)))
+            except Exception as alone:
+                outcomes.append((False, alone))
+        return outcomes
+
+    def close(self) -> None:
+        self._thread.shutdown(wait=True)
+        self.engine.dispose()
+
+
+_batchers: weakref.WeakKeyDictionary[AsyncEngine, WriteBatcher] = weakref.WeakKeyDictionary()
+
+
+def _is_file_sqlite(engine: AsyncEngine) -> bool:
+    # an in-memory database exists once per connection: another driver would see another one
+    return engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:")
+
+
+async def write(engine: AsyncEngine, job: Callable[[Connection], T]) -> T:
+    """Run `job` in a write transaction and return its result once committed. On a SQLite file
+    the transaction may be shared with concurrent writers (WriteBatcher); PostgreSQL takes
+    many writers at once and groups commits itself, so there each job has its own."""
+    if not _is_file_sqlite(engine):
+        async with engine.begin() as conn:
+            return await conn.run_sync(job)
+    batcher = _batchers.get(engine)
+    if batcher is None:
+        batcher = _batchers[engine] = WriteBatcher(engine.url)
+    result: T = await batcher.run(job)
+    return result
+
+
+async def close_writes(engine: AsyncEngine) -> None:
+    """Stop the engine's writer thread, after the writes already queued."""
+    batcher = _batchers.pop(engine, None)
+    if batcher is not None:
+        await asyncio.to_thread(batcher.close)
 
 
 def _names(ref: str) -> ColumnElement[bool]:
@@ -86,6 +213,7 @@ class Store:
 
     async def close(self) -> None:
         await self.blobs.close()
+        await close_writes(self.engine)
         await self.engine.dispose()
 
     # -- network -------------------------------------------------------------------------
@@ -129,15 +257,22 @@ class Store:
 
     async def put_blob(self, data: bytes, content_type: str | None = None) -> str:
         sha = await self.blobs.put(data)
-        async with self.engine.begin() as conn:
-            known = await conn.execute(select(t.blobs.c.sha).where(t.blobs.c.sha == sha))
-            if known.first() is None:
-                await conn.execute(
-                    insert(t.blobs).values(
-                        sha=sha, size=len(data), content_type=content_type, created_at=utcnow()
-                    )
-                )
+
+        def job(conn: Connection) -> None:
+            self._blob_row(conn, sha, len(data), content_type)
+
+        await write(self.engine, job)
         return sha
+
+    @staticmethod
+    def _blob_row(conn: Connection, sha: str, size: int, content_type: str | None) -> None:
+        # one statement, and no race between two writers of the same blob: the first row stays
+        dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+        conn.execute(
+            dialect_insert(t.blobs)
+            .values(sha=sha, size=size, content_type=content_type, created_at=utcnow())
+            .on_conflict_do_nothing(index_elements=["sha"])
+        )
 
     async def record(
         self,
@@ -156,14 +291,16 @@ class Store:
         """
         at = at or utcnow()
         body = canonical_bytes(document)
-        sha = await self.put_blob(body, "application/json")
+        sha = await self.blobs.put(body)  # durable before any row names it
         site_id = await self.site_id(site_key)
         key = normalize_key(source_key)
         title = document.get("title")
-        async with self.engine.begin() as conn:
-            item = await self._item_for_update(conn, site_id, key)
+
+        def job(conn: Connection) -> Recorded:
+            self._blob_row(conn, sha, len(body), "application/json")
+            item = self._item_for_update(conn, site_id, key)
             if item is None:
-                result = await conn.execute(
+                result = conn.execute(
                     insert(t.items).values(
                         site_id=site_id,
                         source_key=key,
@@ -179,8 +316,8 @@ class Store:
                 item_id, head_seq, head_sha = int(result.inserted_primary_key[0]), 0, None  # type: ignore[index]
             else:
                 item_id, head_seq = int(item.id), int(item.head_seq)
-                head_sha = await self._head_sha(conn, item_id, head_seq)
-                await conn.execute(
+                head_sha = self._head_sha(conn, item_id, head_seq)
+                conn.execute(
                     update(t.items)
                     .where(t.items.c.id == item_id)
                     .values(last_seen_at=at, missing_count=0, url=url)
@@ -188,7 +325,7 @@ class Store:
             if head_sha == sha:
                 return Recorded(item_id, head_seq, changed=False, content_sha=sha)
             seq = head_seq + 1
-            result = await conn.execute(
+            result = conn.execute(
                 insert(t.revisions).values(
                     item_id=item_id,
                     seq=seq,
@@ -200,15 +337,17 @@ class Store:
             )
             revision_id = int(result.inserted_primary_key[0])  # type: ignore[index]
             for media_sha in dict.fromkeys(media):
-                await conn.execute(
+                conn.execute(
                     insert(t.revision_blobs).values(
                         revision_id=revision_id, sha=media_sha, role="media"
                     )
                 )
-            await conn.execute(
+            conn.execute(
                 update(t.items).where(t.items.c.id == item_id).values(head_seq=seq, deleted=False)
             )
-        return Recorded(item_id, seq, changed=True, content_sha=sha)
+            return Recorded(item_id, seq, changed=True, content_sha=sha)
+
+        return await write(self.engine, job)
 
     async def tombstone(
         self, site_key: str, source_key: str, at: datetime | None = None
@@ -216,14 +355,15 @@ class Store:
         """Mark the item deleted with a tombstone revision; the history stays."""
         at = at or utcnow()
         site_id = await self.site_id(site_key)
-        async with self.engine.begin() as conn:
-            item = await self._item_for_update(conn, site_id, normalize_key(source_key))
+
+        def job(conn: Connection) -> Recorded:
+            item = self._item_for_update(conn, site_id, normalize_key(source_key))
             if item is None:
                 raise NotFound(f"no item {source_key!r} on site {site_key!r}")
             if item.deleted:
                 return Recorded(int(item.id), int(item.head_seq), changed=False)
             seq = int(item.head_seq) + 1
-            await conn.execute(
+            conn.execute(
                 insert(t.revisions).values(
                     item_id=item.id,
                     seq=seq,
@@ -233,22 +373,24 @@ class Store:
                     created_at=at,
                 )
             )
-            await conn.execute(
+            conn.execute(
                 update(t.items).where(t.items.c.id == item.id).values(head_seq=seq, deleted=True)
             )
-        return Recorded(int(item.id), seq, changed=True)
+            return Recorded(int(item.id), seq, changed=True)
 
-    async def _item_for_update(self, conn: AsyncConnection, site_id: int, key: str) -> Any:
+        return await write(self.engine, job)
+
+    def _item_for_update(self, conn: Connection, site_id: int, key: str) -> Any:
         query = select(t.items).where(t.items.c.site_id == site_id, t.items.c.source_key == key)
         if conn.dialect.name == "postgresql":
             query = query.with_for_update()
-        return (await conn.execute(query)).first()
+        return conn.execute(query).first()
 
     @staticmethod
-    async def _head_sha(conn: AsyncConnection, item_id: int, seq: int) -> str | None:
+    def _head_sha(conn: Connection, item_id: int, seq: int) -> str | None:
         if seq == 0:
             return None
-        row = await conn.execute(
+        row = conn.execute(
             select(t.revisions.c.content_sha).where(
                 t.revisions.c.item_id == item_id, t.revisions.c.seq == seq
             )
@@ -264,17 +406,15 @@ class Store:
         severity: str = "info",
         data: Mapping[str, Any] | None = None,
     ) -> None:
-        async with self.engine.begin() as conn:
-            await conn.execute(
-                insert(t.events).values(
-                    at=utcnow(),
-                    site_key=site_key,
-                    kind=kind,
-                    severity=severity,
-                    message=message,
-                    data=dict(data) if data else None,
-                )
-            )
+        row = {
+            "at": utcnow(), "site_key": site_key, "kind": kind, "severity": severity,
+            "message": message, "data": dict(data) if data else None,
+        }  # fmt: skip
+
+        def job(conn: Connection) -> None:
+            conn.execute(insert(t.events).values(**row))
+
+        await write(self.engine, job)
 
     # -- reading ---------------------------------------------------------------------------
 
