@@ -11,21 +11,15 @@ from backups.repository import Repository
 from backups.targets.local import LocalTarget
 from syncd.store.store import Store
 from tests.backup.helpers import new_repo, open_fresh_store, populate, sqlite_store
-from tests.support.stores import PG_URL, create_pg_database, drop_pg_database
+from tests.support.stores import empty_database
 
 
 @pytest.fixture
 async def restore_url(store_url: str, tmp_path: Path) -> AsyncIterator[str]:
     """A second, empty database of the same kind as `store_url`."""
-    if store_url.startswith("sqlite"):
-        yield f"sqlite+aiosqlite:///{tmp_path / 'restored' / 'store.db'}"
-        return
-    assert PG_URL is not None
-    url = await create_pg_database(PG_URL)
-    try:
+    backend = "sqlite" if store_url.startswith("sqlite") else "postgresql"
+    async with empty_database(backend, tmp_path / "restored") as url:
         yield url
-    finally:
-        await drop_pg_database(PG_URL, url)
 
 
 @pytest.fixture

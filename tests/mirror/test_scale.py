@@ -23,7 +23,7 @@ from syncd.store.canonical import load_document
 from syncd.store.db import create_engine, upgrade
 from syncd.store.store import Store
 from tests.mirror.conftest import TEST_POLICY, network_config
-from tests.support.stores import PG_URL, create_pg_database, drop_pg_database
+from tests.support.stores import empty_database
 
 # SQLite only: the cold mirror of 2,000 pages took about 55 s on SQLite and 85 s on
 # PostgreSQL (2 busy cores), and the store's SQL runs on both in the smaller mirror tests.
@@ -61,15 +61,8 @@ class CountingClient(HttpClient):
 
 @pytest.fixture(params=BACKEND)
 async def scale_store_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'store.db'}"
-        return
-    assert PG_URL is not None
-    url = await create_pg_database(PG_URL)
-    try:
+    async with empty_database(request.param, tmp_path) as url:
         yield url
-    finally:
-        await drop_pg_database(PG_URL, url)
 
 
 @asynccontextmanager

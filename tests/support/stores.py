@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg
@@ -43,10 +44,12 @@ async def drop_pg_database(base_url: str, url: str) -> None:
         await conn.close()
 
 
-@pytest.fixture(params=BACKENDS)
-async def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'store.db'}"
+@asynccontextmanager
+async def empty_database(backend: str, folder: Path) -> AsyncIterator[str]:
+    """The URL of a new, empty database: a SQLite file in `folder`, or a PostgreSQL database
+    created on the test server and dropped afterwards."""
+    if backend == "sqlite":
+        yield f"sqlite+aiosqlite:///{folder / 'store.db'}"
         return
     assert PG_URL is not None
     url = await create_pg_database(PG_URL)
@@ -54,6 +57,12 @@ async def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIter
         yield url
     finally:
         await drop_pg_database(PG_URL, url)
+
+
+@pytest.fixture(params=BACKENDS)
+async def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    async with empty_database(request.param, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture
