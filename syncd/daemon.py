@@ -50,6 +50,8 @@ class Daemon:
         self._slots = asyncio.Semaphore(config.daemon.concurrency)
         self.status_url: str | None = None
         self._scheduled = False
+        self._stopping = False
+        self._tick_lock = asyncio.Lock()
 
     @property
     def store(self) -> Store:
@@ -87,6 +89,8 @@ class Daemon:
 
     async def stop(self, grace: float = 30.0) -> None:
         self.scheduler.shutdown()
+        async with self._tick_lock:
+            self._stopping = True
         if self._running:
             log.info("waiting for passes to finish", sites=sorted(self._running))
             _, pending = await asyncio.wait(list(self._running.values()), timeout=grace)
@@ -113,14 +117,19 @@ class Daemon:
         return True
 
     async def tick(self) -> None:
-        free = self.config.daemon.concurrency - len(self._running)
-        if free <= 0:
-            return
-        now = utcnow()
-        state = MirrorState(self.store.engine)
-        for key in await state.lease_due_sites(self.owner, now, now + LEASE, free):
-            if key not in self._running and key in {s.key for s in self.config.sites}:
-                self._running[key] = asyncio.create_task(self._pass(key), name=f"mirror:{key}")
+        # stop() takes this lock, so no tick is half-way through the store when it closes
+        async with self._tick_lock:
+            if self._stopping:
+                return
+            free = self.config.daemon.concurrency - len(self._running)
+            if free <= 0:
+                return
+            now = utcnow()
+            state = MirrorState(self.store.engine)
+            configured = {s.key for s in self.config.sites}
+            for key in await state.lease_due_sites(self.owner, now, now + LEASE, free):
+                if key not in self._running and key in configured:
+                    self._running[key] = asyncio.create_task(self._pass(key), name=f"mirror:{key}")
 
     async def _pass(self, key: str) -> PassResult | None:
         started = time.monotonic()

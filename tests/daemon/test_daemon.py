@@ -82,6 +82,7 @@ def test_demo_runs_and_mirrors(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stdout + result.stderr  # a clean stop, even mid-pass
     assert "status page:   http://127.0.0.1:" in result.stdout
     assert result.stdout.count("commune ") == 2
     assert (tmp_path / "state" / "syncd.db").exists()
