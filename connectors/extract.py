@@ -12,7 +12,8 @@ from lxml import etree
 
 from connectors.errors import ParseError
 from connectors.model import MediaRef
-from connectors.sanitize import collect_media, html_text, sanitize_html
+from connectors.pageindex import PageIndex
+from connectors.sanitize import html_text, media_and_text, sanitize_html
 from connectors.selectors import select
 from connectors.text import clean_line, decode
 
@@ -39,6 +40,12 @@ _TITLE_SELECTORS = (
 _AUTHOR_SELECTORS = (".edn_author", ".edn_articleAuthor", ".bc-author")
 _CATEGORY_SELECTORS = (".edn_articleCategory", ".edn_category", ".bc-category")
 _DATE_SELECTORS = (".edn_articleDate", ".edn_metaDate", ".bc-date", "time")
+_INDEXED = (
+    *DEFAULT_CONTENT_SELECTORS, *_TITLE_SELECTORS, *_AUTHOR_SELECTORS, *_CATEGORY_SELECTORS,
+    *_DATE_SELECTORS,
+)  # fmt: skip
+_HEAD_TAGS = ("base", "meta", "link")
+_JUNK = etree.XPath(".//script | .//style | .//noscript")
 _VN_TIME = timezone(timedelta(hours=7))  # dates printed on pages are local time in Vietnam
 _DMY = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:\D+(\d{1,2}):(\d{2}))?")
 
@@ -52,6 +59,9 @@ class Extracted:
     categories: tuple[str, ...]
     media: tuple[MediaRef, ...]
     canonical: str | None  # <link rel="canonical">, absolute
+    # the body's visible text, whitespace not yet folded: html_text(body_html) is
+    # clean_line(body_text); kept so that a summary need not parse the body again
+    body_text: str = ""
 
 
 def extract_article(
@@ -63,64 +73,78 @@ def extract_article(
     if not text.strip():
         raise ParseError(f"{url}: empty page")
     root = lxml.html.document_fromstring(text)
-    base = urljoin(url, _first_attr(root, "//base[@href]", "href") or url)
-    container = _container(root, selector)
+    # one walk of the page answers every built-in selector below (the page is scanned once)
+    page = PageIndex(root, _INDEXED, _HEAD_TAGS)
+    base = urljoin(url, page.first_attr("base", "href") or url)
+    container = _container(root, page, selector)
     if container is None:
         wanted = selector or "any default DNN content container"
         raise ParseError(f"{url}: no element matches {wanted}")
-    author = next(iter(_texts(root, _AUTHOR_SELECTORS)), None)
-    categories = tuple(dict.fromkeys(_texts(root, _CATEGORY_SELECTORS)))
-    title_element = _title_element(root, container)
+    author = next(iter(_texts(page, _AUTHOR_SELECTORS)), None)
+    categories = tuple(dict.fromkeys(_texts(page, _CATEGORY_SELECTORS)))
+    title_element = _title_element(page)
     title = clean_line(title_element.text_content()) if title_element is not None else ""
     if not title:
         title = clean_line(
-            _first_attr(root, "//meta[@property='og:title']", "content")
+            page.first_attr("meta", "content", ("property", "og:title"))
             or root.findtext(".//title")
         )
     if title_element is not None and _inside(title_element, container):
         title_element.drop_tree()  # the title is kept apart, not repeated in the body
-    for junk in container.xpath(".//script | .//style | .//noscript"):
+    for junk in _JUNK(container):
         junk.drop_tree()
+    # From here the tree has lost the title and the junk: the index answers only for
+    # elements still in it.
+    page.tree_changed()
     inner = (container.text or "") + "".join(
         etree.tostring(child, encoding="unicode", method="html") for child in container
     )
     body = sanitize_html(inner, base)
-    canonical = _first_attr(root, "//link[@rel='canonical']", "href")
+    canonical = page.first_attr("link", "href", ("rel", "canonical"))
+    media, body_text = media_and_text(body)
     return Extracted(
         title=title,
         body_html=body,
-        published=_published(root),
+        published=_published(page),
         author=author,
         categories=categories,
-        media=collect_media(body),
+        media=media,
         canonical=urljoin(base, canonical) if canonical else None,
+        body_text=body_text,
     )
 
 
-def _container(root: lxml.html.HtmlElement, selector: str | None) -> lxml.html.HtmlElement | None:
+def _container(
+    root: lxml.html.HtmlElement, page: PageIndex, selector: str | None
+) -> lxml.html.HtmlElement | None:
     for candidate in (selector,) if selector else DEFAULT_CONTENT_SELECTORS:
-        matches = select(root, candidate)
-        with_text = [m for m in matches if clean_line(m.text_content()) or m.find(".//img")]
-        if with_text:
+        matches = select(root, candidate) if selector else page.select(candidate)
+        # (length of text, element): text_content() of a page-sized element is not cheap
+        sized = []
+        for match in matches:
+            text = match.text_content()
+            # text.strip() is the test clean_line(text) != "" without folding all the page
+            # an element without children is falsy in lxml: test for presence explicitly
+            if text.strip() or match.find(".//img") is not None:
+                sized.append((len(text), match))
+        if sized:
             # Several modules can share a class (.Normal); the article is the longest.
-            return max(with_text, key=lambda m: len(m.text_content()))
+            return max(sized, key=lambda pair: pair[0])[1]
     return None
 
 
-def _title_element(
-    root: lxml.html.HtmlElement, container: lxml.html.HtmlElement
-) -> lxml.html.HtmlElement | None:
+def _title_element(page: PageIndex) -> lxml.html.HtmlElement | None:
     for selector in _TITLE_SELECTORS:
-        for element in select(root, selector):
-            if clean_line(element.text_content()):
+        for element in page.select(selector):
+            if element.text_content().strip():
                 return element
     return None
 
 
-def _texts(root: lxml.html.HtmlElement, selectors: tuple[str, ...]) -> list[str]:
+def _texts(page: PageIndex, selectors: tuple[str, ...]) -> list[str]:
     """Non-empty texts of the elements the first matching selector finds."""
     for selector in selectors:
-        found = [clean_line(e.text_content()) for e in select(root, selector)]
+        found = [clean_line(e.text_content()) for e in page.select(selector)]
         if any(found):
             return [text for text in found if text]
     return []
@@ -130,19 +154,11 @@ def _inside(element: etree._Element, container: etree._Element) -> bool:
     return any(ancestor is container for ancestor in element.iterancestors())
 
 
-def _first_attr(root: lxml.html.HtmlElement, xpath: str, name: str) -> str | None:
-    for element in root.xpath(xpath):
-        value = (element.get(name) or "").strip()
-        if value:
-            return value
-    return None
-
-
-def _published(root: lxml.html.HtmlElement) -> datetime | None:
-    meta = _first_attr(root, "//meta[@property='article:published_time']", "content")
+def _published(page: PageIndex) -> datetime | None:
+    meta = page.first_attr("meta", "content", ("property", "article:published_time"))
     candidates = [meta] if meta else []
     for selector in _DATE_SELECTORS:
-        for element in select(root, selector):
+        for element in page.select(selector):
             candidates.append(element.get("datetime") or element.text_content())
     for candidate in candidates:
         parsed = parse_page_date(candidate)

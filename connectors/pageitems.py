@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from connectors.extract import extract_article
-from connectors.feeditems import merge_media, summary_text
+from connectors.feeditems import SUMMARY_CHARS, merge_media, summary_text
 from connectors.feedparse import FeedEntry
 from connectors.fetching import get_or_gone
 from connectors.http import HttpClient, ValidatorStore
 from connectors.model import Gone, GoneType, ListedItem, NotModified, NotModifiedType, RemoteItem
 from connectors.options import SiteOptions
+from connectors.text import clean_line
+
+_SPACE = re.compile(r"\s")
 
 
 async def fetch_page_item(
@@ -41,10 +45,28 @@ async def fetch_page_item(
         kind="article" if is_article else "page",
         title=page.title or (meta.title if meta else "") or (entry.title or ""),
         body_html=page.body_html,
-        summary=summary_text(meta.summary if meta else "", page.body_html),
+        summary=(summary_text(meta.summary, "") if meta else "") or lead_text(page.body_text),
         author=page.author or (meta.author if meta else None),
         categories=page.categories or (meta.categories if meta else ()),
         published=(meta.published if meta else None) or page.published,
         updated=(meta.updated if meta else None) or entry.lastmod,
         media=merge_media(page.media, meta.media if meta else ()),
     )
+
+
+def lead_text(text: str) -> str:
+    """summary_text's start of the body, from the body's unfolded text (Extracted.body_text),
+    folding the whitespace of no more of it than the summary needs.
+
+    clean_line(text[:cut]) is a prefix of clean_line(text) when text[cut] is whitespace: the
+    folding and stripping of what comes before agree, and NFC never composes across a space.
+    So once that prefix is longer than the summary, the rest cannot change the summary."""
+    space = _SPACE.search(text, 2 * SUMMARY_CHARS)
+    if space is not None:
+        head = clean_line(text[: space.start()])
+        if len(head) > SUMMARY_CHARS:
+            return head[:SUMMARY_CHARS].rsplit(" ", 1)[0] + "…"
+    folded = clean_line(text)
+    if len(folded) <= SUMMARY_CHARS:
+        return folded
+    return folded[:SUMMARY_CHARS].rsplit(" ", 1)[0] + "…"

@@ -100,8 +100,14 @@ def _filename(url: str, text: str) -> str | None:
 def collect_media(html: str) -> tuple[MediaRef, ...]:
     """Images (img src) and documents (links to document files) in sanitised HTML, in order,
     without duplicates. URLs must already be absolute."""
+    return media_and_text(html)[0]
+
+
+def media_and_text(html: str) -> tuple[tuple[MediaRef, ...], str]:
+    """collect_media(html) and the fragment's text as html_text sees it before folding its
+    whitespace (html_text(html) == clean_line(text)), from one parse."""
     if not html.strip():
-        return ()
+        return (), ""
     root = lxml.html.fragment_fromstring(html, create_parent="div")
     found: dict[str, MediaRef] = {}
     for element in root.iter("img", "a"):
@@ -119,4 +125,4 @@ def collect_media(html: str) -> tuple[MediaRef, ...]:
                     found[url] = MediaRef(url, "document", _filename(url, text))
                 elif _extension(urlsplit(url).path) in IMAGE_EXTENSIONS:
                     found[url] = MediaRef(url, "image", _filename(url, ""))
-    return tuple(found.values())
+    return tuple(found.values()), root.text_content()

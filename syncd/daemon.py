@@ -88,9 +88,10 @@ class Daemon:
         log.info("daemon started", sites=len(self.config.sites), status=self.status_url)
 
     async def stop(self, grace: float = 30.0) -> None:
-        self.scheduler.shutdown()
+        # let a tick in flight finish first: shutting the scheduler down cancels running jobs
         async with self._tick_lock:
             self._stopping = True
+        self.scheduler.shutdown()
         if self._running:
             log.info("waiting for passes to finish", sites=sorted(self._running))
             _, pending = await asyncio.wait(list(self._running.values()), timeout=grace)

@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
-from multidict import CIMultiDict, CIMultiDictProxy
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
 
 from connectors.errors import (
     ConnectionFailed,
@@ -80,7 +79,7 @@ class HttpClient:
         self.policy = policy or HttpPolicy()
         self._session: aiohttp.ClientSession | None = None
         self._resolver: GuardedResolver | None = None
-        self._slots: dict[str, _HostSlot] = {}
+        self._slots: dict[str, _SlotContext] = {}
 
     async def __aenter__(self) -> HttpClient:
         await self.start()
@@ -158,18 +157,32 @@ class HttpClient:
     async def _with_retries(
         self, url: str, headers: dict[str, str], allow_private: bool
     ) -> Response:
+        # The first attempt runs without tenacity: nearly every request succeeds at once, and
+        # setting up a retry controller per request cost about as much CPU as a 304 itself.
+        try:
+            return await self._checked(url, headers, allow_private)
+        except Exception as error:
+            if self.policy.attempts <= 1 or not self._transient(error):
+                raise
+            await asyncio.sleep(self._delay(error, 1))
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(self.policy.attempts),
-            wait=self._wait,
+            stop=stop_after_attempt(self.policy.attempts - 1),
+            # tenacity counts from the second attempt here: its attempt n is our n + 1
+            wait=lambda state: self._delay(
+                state.outcome.exception() if state.outcome else None, state.attempt_number + 1
+            ),
             retry=retry_if_exception(self._transient),
             reraise=True,
         )
         async for attempt in retrying:
             with attempt:
-                response = await self._attempt("GET", url, headers, None, allow_private, True)
-                self._raise_for_status(url, response)
-                return response
+                return await self._checked(url, headers, allow_private)
         raise AssertionError("unreachable: tenacity reraises the last error")
+
+    async def _checked(self, url: str, headers: dict[str, str], allow_private: bool) -> Response:
+        response = await self._attempt("GET", url, headers, None, allow_private, True)
+        self._raise_for_status(url, response)
+        return response
 
     def _raise_for_status(self, url: str, response: Response) -> None:
         if 200 <= response.status < 300 or response.status == 304:
@@ -189,13 +202,11 @@ class HttpClient:
             return error.code >= 500 or error.code == 429
         return False
 
-    def _wait(self, state: RetryCallState) -> float:
-        error = state.outcome.exception() if state.outcome else None
+    def _delay(self, error: BaseException | None, failed_attempt: int) -> float:
+        """Seconds to wait after attempt number ``failed_attempt`` failed with ``error``."""
         if isinstance(error, HttpStatus) and error.retry_after is not None:
             return min(error.retry_after, self.policy.retry_after_cap)
-        ceiling = min(
-            self.policy.backoff_max, self.policy.backoff_base * 2 ** (state.attempt_number - 1)
-        )
+        ceiling = min(self.policy.backoff_max, self.policy.backoff_base * 2 ** (failed_attempt - 1))
         return random.uniform(ceiling / 2, ceiling)  # jitter spreads retries of many sites
 
     async def _attempt(
@@ -233,10 +244,12 @@ class HttpClient:
         if session is None:
             raise RuntimeError("HttpClient used before start()")
         current, seen = url, {url}
+        parts = urlsplit(url)
         # A site marked local trusts its own host only: where it redirects is judged afresh.
-        trusted = (urlsplit(url).hostname or "").lower()
-        for _ in range(self.policy.max_redirects + 1):
-            parts = urlsplit(current)
+        trusted = (parts.hostname or "").lower()
+        for hop in range(self.policy.max_redirects + 1):
+            if hop:
+                parts = urlsplit(current)
             if parts.scheme not in ("http", "https") or not parts.hostname:
                 raise FetchError(url, f"not an http(s) URL: {current}")
             host = parts.hostname.lower()
@@ -262,9 +275,8 @@ class HttpClient:
                         method, body = "GET", None
                     continue
                 data = await self._read_capped(url, raw)
-                return Response(
-                    raw.status, str(raw.url), CIMultiDictProxy(CIMultiDict(raw.headers)), data
-                )
+                # raw.headers is already a read-only view that nothing changes once received
+                return Response(raw.status, str(raw.url), raw.headers, data)
         raise TooManyRedirects(url, f"more than {self.policy.max_redirects} redirects")
 
     async def _read_capped(self, url: str, raw: aiohttp.ClientResponse) -> bytes:
@@ -283,8 +295,11 @@ class HttpClient:
     def _slot(self, host: str) -> _SlotContext:
         slot = self._slots.get(host)
         if slot is None:
-            slot = self._slots[host] = _HostSlot(self.policy.per_host)
-        return _SlotContext(slot, self.policy.politeness_delay)
+            # the context holds no state of its own: one per host serves every request
+            slot = self._slots[host] = _SlotContext(
+                _HostSlot(self.policy.per_host), self.policy.politeness_delay
+            )
+        return slot
 
 
 class _SlotContext:

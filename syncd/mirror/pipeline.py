@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import structlog
+from sqlalchemy import Connection
 
 from connectors.base import Connector
 from connectors.errors import ConnectorError
+from connectors.http import Validators
 from connectors.model import Gone, ListedItem, MediaRef, NotModified, RemoteItem
 from syncd.mirror.deletions import plan_deletions
 from syncd.mirror.document import build_document
 from syncd.mirror.validators import StagedValidatorStore, begin_staging
-from syncd.store.mirrorstate import FetchRecord, MirrorState
-from syncd.store.store import Store, utcnow
+from syncd.store.mirrorstate import FetchRecord, MirrorState, fetch_state_job
+from syncd.store.store import Recorded, Store, utcnow
 
 log = structlog.get_logger("syncd.mirror")
 
@@ -138,6 +140,13 @@ class SitePass:
             assert isinstance(fetched, RemoteItem)
             media = {ref.url: await self._media(ref) for ref in fetched.media}
             document = build_document(fetched, media)
+            pending = self._pending_validators(staged, media)
+            site_id = self.site_id
+
+            def keep_validators(conn: Connection, recorded: Recorded) -> None:
+                # the validators commit in the revision's own transaction: with the content
+                fetch_state_job(site_id, _vouching(pending, recorded))(conn)
+
             recorded = await self.store.record(
                 self.site_key,
                 fetched.key,
@@ -145,6 +154,7 @@ class SitePass:
                 url=fetched.url,
                 kind=fetched.kind,
                 media=[sha for sha in media.values() if sha],
+                with_record=keep_validators,
             )
         except ConnectorError as exc:
             self.result.failed += 1
@@ -164,19 +174,19 @@ class SitePass:
         else:
             self.result.changed += 1
         self.seen.append(fetched.key)
-        # the revision is durable: now the validators that vouch for it may be kept
-        records = {
-            url: FetchRecord(
-                v.etag, v.last_modified, self.media_cache.get(url) or recorded.content_sha
-            )
-            for url, v in staged.items()
-        }
+        # the revision and its validators are durable: now connectors may be offered them
+        self.validators.committed(_vouching(pending, recorded))
+
+    def _pending_validators(
+        self, staged: Mapping[str, Validators], media: Mapping[str, str | None]
+    ) -> dict[str, tuple[Validators, str | None]]:
+        """The validators this item's fetches staged, with the blob of each file (None: the
+        page's, whose document blob only the store knows)."""
         if None in media.values():
             # A linked file could not be fetched: with the page's validators kept, the page
             # would answer 304 from now on and the file would never be tried again.
-            records = {url: record for url, record in records.items() if url in media}
-        await self.state.save_fetch_state(self.site_id, records)
-        self.validators.committed(records)
+            staged = {url: v for url, v in staged.items() if url in media}
+        return {url: (v, self.media_cache.get(url)) for url, v in staged.items()}
 
     async def _media(self, ref: MediaRef) -> str | None:
         if ref.url in self.media_cache:
@@ -194,3 +204,12 @@ class SitePass:
             self.result.bytes += len(fetched.data)
         self.media_cache[ref.url] = sha
         return sha
+
+
+def _vouching(
+    pending: Mapping[str, tuple[Validators, str | None]], recorded: Recorded
+) -> dict[str, FetchRecord]:
+    return {
+        url: FetchRecord(v.etag, v.last_modified, sha or recorded.content_sha)
+        for url, (v, sha) in pending.items()
+    }

@@ -3,16 +3,15 @@ conditional-GET validators with the blob they belong to, and each site's polling
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, and_, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Connection, and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from syncd.store import schema as t
+from syncd.store import statements as sql
 from syncd.store.store import as_utc, utcnow, write
 
 
@@ -35,12 +34,37 @@ class SiteStatus:
     last_error: str | None
 
 
+_SET_MISSING = (
+    update(t.items)
+    .where(t.items.c.site_id == bindparam("b_site"), t.items.c.source_key == bindparam("b_key"))
+    .values(missing_count=bindparam("b_count"))
+)
 _CHUNK = 500  # stay under SQLite's bound-parameter limit
 
 
 def _chunks(keys: list[str]) -> Iterable[list[str]]:
     for start in range(0, len(keys), _CHUNK):
         yield keys[start : start + _CHUNK]
+
+
+def fetch_state_job(
+    site_id: int, records: Mapping[str, FetchRecord]
+) -> Callable[[Connection], None]:
+    """A write job that keeps ``records``: on its own, or inside another transaction (a
+    revision's, so validators commit together with the content they vouch for)."""
+    now = utcnow()
+    values = [
+        {"site_id": site_id, "url": url, "etag": r.etag, "last_modified": r.last_modified,
+         "sha": r.sha, "updated_at": now}
+        for url, r in records.items()
+    ]  # fmt: skip
+
+    def job(conn: Connection) -> None:
+        # one executemany of an upsert compiled once per engine (see statements.py)
+        if values:
+            conn.execute(sql.UPSERT_FETCH_STATE, values)
+
+    return job
 
 
 class MirrorState:
@@ -69,13 +93,11 @@ class MirrorState:
         await write(self.engine, job)
 
     async def mark_missing(self, site_id: int, counts: Mapping[str, int]) -> None:
+        rows = [{"b_site": site_id, "b_key": key, "b_count": n} for key, n in counts.items()]
+
         def job(conn: Connection) -> None:
-            for key, count in counts.items():
-                conn.execute(
-                    update(t.items)
-                    .where(t.items.c.site_id == site_id, t.items.c.source_key == key)
-                    .values(missing_count=count)
-                )
+            if rows:
+                conn.execute(_SET_MISSING, rows)
 
         await write(self.engine, job)
 
@@ -87,31 +109,8 @@ class MirrorState:
             return {r.url: FetchRecord(r.etag, r.last_modified, r.sha) for r in rows}
 
     async def save_fetch_state(self, site_id: int, records: Mapping[str, FetchRecord]) -> None:
-        if not records:
-            return
-        now = utcnow()
-        values = [
-            {"site_id": site_id, "url": url, "etag": r.etag, "last_modified": r.last_modified,
-             "sha": r.sha, "updated_at": now}
-            for url, r in records.items()
-        ]  # fmt: skip
-
-        def job(conn: Connection) -> None:
-            insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-            stmt = insert(t.fetch_state)
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["site_id", "url"],
-                set_={
-                    "etag": stmt.excluded.etag,
-                    "last_modified": stmt.excluded.last_modified,
-                    "sha": stmt.excluded.sha,
-                    "updated_at": stmt.excluded.updated_at,
-                },
-            )
-            for start in range(0, len(values), 200):
-                conn.execute(stmt, values[start : start + 200])
-
-        await write(self.engine, job)
+        if records:
+            await write(self.engine, fetch_state_job(site_id, records))
 
     async def site_status(self, site_id: int) -> SiteStatus:
         async with self.engine.connect() as conn:

@@ -20,13 +20,12 @@ from typing import Any, TypeVar
 
 from sqlalchemy import URL, ColumnElement, Connection, event, func, insert, or_, select, update
 from sqlalchemy import create_engine as create_sync_engine
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from connectors.urls import dnn_key, normalize_key
 from syncd.errors import NotFound
 from syncd.store import schema as t
+from syncd.store import statements as sql
 from syncd.store.blobs import BlobStore
 from syncd.store.canonical import canonical_bytes, load_document
 
@@ -267,11 +266,9 @@ class Store:
     @staticmethod
     def _blob_row(conn: Connection, sha: str, size: int, content_type: str | None) -> None:
         # one statement, and no race between two writers of the same blob: the first row stays
-        dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
         conn.execute(
-            dialect_insert(t.blobs)
-            .values(sha=sha, size=size, content_type=content_type, created_at=utcnow())
-            .on_conflict_do_nothing(index_elements=["sha"])
+            sql.INSERT_BLOB,
+            {"sha": sha, "size": size, "content_type": content_type, "created_at": utcnow()},
         )
 
     async def record(
@@ -284,10 +281,14 @@ class Store:
         kind: str = "article",
         media: Sequence[str] = (),
         at: datetime | None = None,
+        with_record: Callable[[Connection, Recorded], None] | None = None,
     ) -> Recorded:
         """Store `document` as the item's new revision unless it equals the current one.
 
         `media` are ids of blobs already stored with put_blob that the revision refers to.
+        `with_record` runs in the same transaction once the revision (or the finding that
+        nothing changed) is written, for rows that must commit together with it; like any
+        write job it may touch nothing but the database.
         """
         at = at or utcnow()
         body = canonical_bytes(document)
@@ -297,54 +298,56 @@ class Store:
         title = document.get("title")
 
         def job(conn: Connection) -> Recorded:
+            recorded = store_revision(conn)
+            if with_record is not None:
+                with_record(conn, recorded)
+            return recorded
+
+        def store_revision(conn: Connection) -> Recorded:
+            # Four statements for a new item (five with media), each compiled once per engine:
+            # the blob row, the item with its head revision's blob in one read, the item or
+            # its update (head included), the revision, and its media in one executemany.
             self._blob_row(conn, sha, len(body), "application/json")
-            item = self._item_for_update(conn, site_id, key)
+            lookup = (
+                sql.ITEM_WITH_HEAD_FOR_UPDATE
+                if conn.dialect.name == "postgresql"
+                else sql.ITEM_WITH_HEAD
+            )
+            item = conn.execute(lookup, {"site_id": site_id, "key": key}).first()
+            if item is not None and item.content_sha == sha:
+                conn.execute(sql.UPDATE_ITEM_SEEN, {"b_id": item.id, "b_at": at, "b_url": url})
+                return Recorded(int(item.id), int(item.head_seq), changed=False, content_sha=sha)
             if item is None:
+                seq = 1
                 result = conn.execute(
-                    insert(t.items).values(
-                        site_id=site_id,
-                        source_key=key,
-                        url=url,
-                        kind=kind,
-                        created_at=at,
-                        last_seen_at=at,
-                        missing_count=0,
-                        head_seq=0,
-                        deleted=False,
-                    )
-                )
-                item_id, head_seq, head_sha = int(result.inserted_primary_key[0]), 0, None  # type: ignore[index]
+                    sql.INSERT_ITEM,
+                    {
+                        "site_id": site_id, "source_key": key, "url": url, "kind": kind,
+                        "created_at": at, "last_seen_at": at, "missing_count": 0,
+                        "head_seq": seq, "deleted": False,
+                    },
+                )  # fmt: skip
+                item_id = int(result.inserted_primary_key[0])  # type: ignore[index]
             else:
-                item_id, head_seq = int(item.id), int(item.head_seq)
-                head_sha = self._head_sha(conn, item_id, head_seq)
+                item_id, seq = int(item.id), int(item.head_seq) + 1
                 conn.execute(
-                    update(t.items)
-                    .where(t.items.c.id == item_id)
-                    .values(last_seen_at=at, missing_count=0, url=url)
+                    sql.UPDATE_ITEM_HEAD, {"b_id": item_id, "b_at": at, "b_url": url, "b_seq": seq}
                 )
-            if head_sha == sha:
-                return Recorded(item_id, head_seq, changed=False, content_sha=sha)
-            seq = head_seq + 1
             result = conn.execute(
-                insert(t.revisions).values(
-                    item_id=item_id,
-                    seq=seq,
-                    content_sha=sha,
-                    title=title if isinstance(title, str) else None,
-                    tombstone=False,
-                    created_at=at,
-                )
-            )
+                sql.INSERT_REVISION,
+                {
+                    "item_id": item_id, "seq": seq, "content_sha": sha,
+                    "title": title if isinstance(title, str) else None, "tombstone": False,
+                    "created_at": at,
+                },
+            )  # fmt: skip
             revision_id = int(result.inserted_primary_key[0])  # type: ignore[index]
-            for media_sha in dict.fromkeys(media):
-                conn.execute(
-                    insert(t.revision_blobs).values(
-                        revision_id=revision_id, sha=media_sha, role="media"
-                    )
-                )
-            conn.execute(
-                update(t.items).where(t.items.c.id == item_id).values(head_seq=seq, deleted=False)
-            )
+            media_rows = [
+                {"revision_id": revision_id, "sha": media_sha, "role": "media"}
+                for media_sha in dict.fromkeys(media)
+            ]
+            if media_rows:
+                conn.execute(sql.INSERT_REVISION_BLOB, media_rows)
             return Recorded(item_id, seq, changed=True, content_sha=sha)
 
         return await write(self.engine, job)
