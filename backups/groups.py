@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-TRAIN_AT_COUNT = 128
-TRAIN_AT_BYTES = 4 * 1024 * 1024
-MAX_WAITING_BYTES = 32 * 1024 * 1024
+# zstd learns a dictionary best from roughly ten times its size in samples; more samples
+# help less than they cost in memory held back (pages wait uncompressed until training).
+TRAIN_AT_COUNT = 512
+TRAIN_AT_BYTES = 10 * 1024 * 1024
+MAX_WAITING_BYTES = 12 * 1024 * 1024
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ session's index document, which the next commit writes out.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from datetime import UTC, datetime, timedelta
 
@@ -72,7 +73,7 @@ class PackWriter:
     async def _settle(self, group: str) -> None:
         """Train the group's dictionary from its waiting objects, then store them all."""
         waiting = self._groups.release(group)
-        trained = train_dictionary([w.data for w in waiting])
+        trained = await asyncio.to_thread(train_dictionary, [w.data for w in waiting])
         dict_id: str | None = None
         if trained is not None:
             dict_id = hashlib.sha256(trained).hexdigest()
@@ -91,18 +92,25 @@ class PackWriter:
         if dict_id is not None and dict_id not in self._compressors:
             raw = await self._reader.read(dict_id)
             self._compressors[dict_id] = Compressor(raw)
-        codec, payload = (
-            self._compressors[dict_id].compress(data) if compress else (Codec.NONE, data)
-        )
-        # A dictionary only shows in the header when it was actually used.
-        used_dict = dict_id if codec == Codec.ZSTD_DICT else None
-        record = seal_record(self._key, object_id, type_, codec, used_dict, payload)
+        # Compression (zstd releases the GIL) and sealing run in a worker thread, so a long
+        # first backup never stalls the event loop that the daemon's mirror passes share.
+        record = await asyncio.to_thread(self._seal, object_id, data, type_, dict_id, compress)
         if len(self._builder) and self._builder.size + len(record) > self._pack_size:
             await self._upload()
         self._builder.add(object_id, record, flags_for_type(type_))
         self._building.add(object_id)
         if self._builder.size >= self._pack_size:
             await self._upload()
+
+    def _seal(
+        self, object_id: str, data: bytes, type_: str, dict_id: str | None, compress: bool
+    ) -> bytes:
+        codec, payload = (
+            self._compressors[dict_id].compress(data) if compress else (Codec.NONE, data)
+        )
+        # A dictionary only shows in the header when it was actually used.
+        used_dict = dict_id if codec == Codec.ZSTD_DICT else None
+        return seal_record(self._key, object_id, type_, codec, used_dict, payload)
 
     async def _upload(self) -> None:
         if not len(self._builder):

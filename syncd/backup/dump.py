@@ -65,8 +65,12 @@ async def alembic_revision(conn: AsyncConnection) -> str | None:
     return str(row[0]) if row else None
 
 
-async def dump_tables(conn: AsyncConnection) -> AsyncIterator[DumpedChunk]:
+async def dump_tables(
+    conn: AsyncConnection, skip: frozenset[str] = frozenset()
+) -> AsyncIterator[DumpedChunk]:
     for table in t.metadata.sorted_tables:
+        if table.name in skip:
+            continue
         pk = list(table.primary_key.columns)
         if table.name in CREATION_ORDER:
             order = [table.c[CREATION_ORDER[table.name]], *pk]

@@ -20,6 +20,7 @@ from backups.errors import BackupError
 from backups.packs import pack_path
 from backups.repository import Repository
 from syncd.backup.access import backup_errors, configured_target, describe, open_configured
+from syncd.backup.errors import BackupFailed
 from syncd.backup.snapshot import BackupResult, Progress, run_backup
 from syncd.config.model import Config
 from syncd.store.store import Store
@@ -60,10 +61,30 @@ async def backup_and_record(
     return result
 
 
+# Master keys this daemon has unwrapped, by target: scrypt (deliberately slow) runs once per
+# target and process, not once per scheduled backup. The key never leaves memory.
+_MASTER_KEYS: dict[str, str] = {}
+
+
+async def open_for_schedule(config: Config, target_key: str) -> Repository:
+    """Open the target's repository, with the master key unwrapped earlier when there is one."""
+    where = describe(configured_target(config, target_key)[1])
+    cached = _MASTER_KEYS.get(where)
+    if cached is not None:
+        try:
+            return await open_configured(config, target_key, recovery_key=cached)
+        except BackupFailed:
+            # Another repository at the same place (re-initialised): unwrap its key afresh.
+            _MASTER_KEYS.pop(where, None)
+    repo = await open_configured(config, target_key)
+    _MASTER_KEYS[where] = repo.export_recovery_key()
+    return repo
+
+
 async def scheduled_backup(config: Config, store: Store, target_key: str) -> BackupResult:
     _, target = configured_target(config, target_key)
     try:
-        repo = await open_configured(config, target_key)
+        repo = await open_for_schedule(config, target_key)
     except Exception as exc:
         await store.log_event(
             "backup.failed",
@@ -117,7 +138,7 @@ async def scheduled_sampling(
     config: Config, store: Store, target_key: str, today: date | None = None
 ) -> SamplingReport:
     _, target = configured_target(config, target_key)
-    repo = await open_configured(config, target_key)
+    repo = await open_for_schedule(config, target_key)
     try:
         with backup_errors(describe(target)):
             report = await sample_packs(repo, today or datetime.now(UTC).date())

@@ -16,10 +16,9 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
-from backups.copies import read_either
-from backups.errors import BackupError, PreconditionFailed
-from backups.manifest import Manifest
+from backups.errors import BackupError, ObjectMissing, PreconditionFailed
 from backups.packs import pack_path
 from backups.repository import Repository
 from syncd.backup.deltas import (
@@ -40,13 +39,17 @@ from syncd.backup.dump import (
     previous_documents,
     read_snapshot,
 )
-from syncd.backup.rows import BLOBS_ENTRY, COPIES, meta_name, recopy, tree_name
+from syncd.backup.fingerprint import table_fingerprint
+from syncd.backup.reuse import previous_snapshot, reusable_blob_entries, reusable_table
+from syncd.backup.rows import BLOBS_ENTRY, meta_name, recopy, tree_name
 from syncd.errors import StoreError
+from syncd.store import schema as t
 from syncd.store.store import Store
 
 Progress = Callable[[str, int, int], None]
-FORMAT = 1
+FORMAT = 2  # 2: the meta copies carry table fingerprints
 _PREFETCH = 8  # blobs read ahead of the repository writer
+_REFS_PER_LIST = 1000
 
 
 @dataclass
@@ -97,18 +100,28 @@ async def run_backup(
 ) -> BackupResult:
     started = time.monotonic()
     packs_before = set(repo.index.pack_sizes())
+    prev = await previous_snapshot(repo)
     tree: dict[str, str] = {}
     copies_b: list[tuple[str, bytes]] = []
     result = BackupResult(snapshot="")
     async with read_snapshot(store.engine) as conn:
-        chunk_keys: dict[str, list[str]] = {}
-        row_counts: dict[str, int] = {}
-        async for chunk in dump_tables(conn):
+        tables: dict[str, dict[str, Any]] = {}
+        unchanged: set[str] = set()
+        for table in t.metadata.sorted_tables:
+            fingerprint = await table_fingerprint(conn, table)
+            tables[table.name] = {"chunks": [], "rows": 0, "fingerprint": fingerprint}
+            reused = reusable_table(repo, prev, table.name, fingerprint)
+            if reused is not None:
+                tree.update(reused.entries)
+                tables[table.name].update(chunks=reused.chunks, rows=reused.rows)
+                result.chunks += len(reused.chunks)
+                unchanged.add(table.name)
+        async for chunk in dump_tables(conn, skip=frozenset(unchanged)):
             oid, added = await _add_copy(repo, chunk.body)
             tree[tree_name("a", chunk.table, chunk.key)] = oid
             copies_b.append((tree_name("b", chunk.table, chunk.key), recopy(chunk.body, "b")))
-            chunk_keys.setdefault(chunk.table, []).append(chunk.key)
-            row_counts[chunk.table] = row_counts.get(chunk.table, 0) + chunk.rows
+            tables[chunk.table]["chunks"].append(chunk.key)
+            tables[chunk.table]["rows"] += chunk.rows
             result.chunks += 1
             result.chunks_added += added
             progress("database", result.chunks, 0)
@@ -116,40 +129,59 @@ async def run_backup(
             "format": FORMAT,
             "alembic": await alembic_revision(conn),
             "time": datetime.now(UTC).isoformat(),
-            "tables": {n: {"chunks": k, "rows": row_counts[n]} for n, k in chunk_keys.items()},
+            "tables": tables,
         }
-        blobs = await blob_rows(conn)
-        deltas = await _previous_deltas(repo)
-        new = [b for b in blobs if not repo.has(b.sha) and b.sha not in deltas]
-        sites = await blob_sites(conn) if new else {}
-        bases = await previous_documents(conn) if new else {}
-    for copy in COPIES:
-        body = json.dumps({**meta, "copy": copy}, sort_keys=True).encode()
-        if copy == "a":
-            tree[meta_name(copy)], _ = await _add_copy(repo, body)
+        kept = await reusable_blob_entries(repo, prev, unchanged)
+        if kept is not None:
+            blobs: list[BlobRow] = []
+            deltas: dict[str, Delta] = {}
+            new: list[BlobRow] = []
+            sites: dict[str, str] = {}
+            bases: dict[str, str] = {}
         else:
-            copies_b.append((meta_name(copy), body))
+            blobs = await blob_rows(conn)
+            deltas = await _previous_deltas(repo, prev.tree)
+            new = [b for b in blobs if not repo.has(b.sha) and b.sha not in deltas]
+            sites = await blob_sites(conn) if new else {}
+            bases = await previous_documents(conn) if new else {}
+    tree[meta_name("a")], _ = await _add_copy(
+        repo, json.dumps({**meta, "copy": "a"}, sort_keys=True).encode()
+    )
     await repo.flush()  # the first copy of the dump sits in packs of its own
-    result.blobs = len(blobs)
-    new.sort(key=lambda b: (sites.get(b.sha, ""), _group_for(b, sites.get(b.sha)) is None))
-    uploader = _Uploader(store, repo, sites, bases, deltas, result)
-    present = await uploader.upload(new, progress)
-    for key, body in encode_map(deltas):
-        tree[tree_name("a", DELTA_TABLE, key)], _ = await _add_copy(repo, body)
-        copies_b.append((tree_name("b", DELTA_TABLE, key), recopy(body, "b")))
+    held: list[str] | None = None
+    if kept is not None:
+        # Nothing that decides the blobs changed: the previous list and delta map stand.
+        tree.update(kept)
+        result.blobs = prev.blobs or 0
+        blobs_complete: int | None = result.blobs
+    else:
+        result.blobs = len(blobs)
+        new.sort(key=lambda b: (sites.get(b.sha, ""), _group_for(b, sites.get(b.sha)) is None))
+        uploader = _Uploader(store, repo, sites, bases, deltas, result)
+        present = await uploader.upload(new, progress)
+        for key, body in encode_map(deltas):
+            tree[tree_name("a", DELTA_TABLE, key)], _ = await _add_copy(repo, body)
+            copies_b.append((tree_name("b", DELTA_TABLE, key), recopy(body, "b")))
+        held = [
+            deltas[b.sha].delta if b.sha in deltas else b.sha
+            for b in blobs
+            if b.sha in present
+            or b.sha in deltas
+            or (b.sha not in result.unreadable_blobs and repo.has(b.sha))
+        ]
+        blobs_complete = None if result.unreadable_blobs else len(blobs)
+    # The second meta copy also says whether every blob was stored, which the next backup
+    # needs before it may take this snapshot's list of held blobs over.
+    meta_b = {**meta, "copy": "b", "blobs_complete": blobs_complete}
+    copies_b.append((meta_name("b"), json.dumps(meta_b, sort_keys=True).encode()))
     await repo.flush()  # the second copies go to other packs than the first
     for name, body in copies_b:
         oid, added = await _add_copy(repo, body)
         tree[name] = oid
         result.chunks_added += added
-    held = [
-        deltas[b.sha].delta if b.sha in deltas else b.sha
-        for b in blobs
-        if b.sha in present
-        or b.sha in deltas
-        or (b.sha not in result.unreadable_blobs and repo.has(b.sha))
-    ]
-    tree[BLOBS_ENTRY] = await repo.add_refs(held)
+    if held is not None:
+        # With the second copies, in a small pack: the next backup reads these lists back.
+        tree[BLOBS_ENTRY] = await _add_held(repo, held)
     progress("commit", 0, 0)
     result.snapshot = await _commit(repo, tree, tags)
     result.packs_checked, result.bytes_added = await check_new_packs(repo, packs_before)
@@ -157,26 +189,30 @@ async def run_backup(
     return result
 
 
-async def _previous_deltas(repo: Repository) -> dict[str, Delta]:
+async def _add_held(repo: Repository, held: list[str]) -> str:
+    """The held blobs as a list of lists, in the store's creation order: only the last lists
+    change between snapshots, and the earlier ones deduplicate (prune follows the nesting)."""
+    parts = [
+        await repo.add_refs(held[start : start + _REFS_PER_LIST])
+        for start in range(0, len(held), _REFS_PER_LIST)
+    ]
+    return await repo.add_refs(parts)
+
+
+async def _previous_deltas(repo: Repository, tree: dict[str, str]) -> dict[str, Delta]:
     """The delta map of the newest snapshot (empty if none, or if both copies are lost: the
     blobs it described are then simply uploaded whole again)."""
-    if repo.head is None:
-        return {}
-    raw, _ = await read_either(repo.target, repo.key, "snapshot", repo.head)
-    head = Manifest.decode(raw, f"snapshots/{repo.head}")
-    if head.kind == "snapshot":
-        tree = dict(head.tree)
-    else:  # HEAD is a forget or prune record: look further back
-        snapshots = await repo.list_snapshots()
-        tree = snapshots[0].tree if snapshots else {}
     deltas: dict[str, Delta] = {}
     for ids in map_chunks(tree):
-        for oid in ids:
+        # The second copy sits in a small pack of database copies; the first shares a pack
+        # with blobs, and a read fetches the whole pack.
+        for oid in reversed(ids):
             try:
                 deltas.update(decode_map(await repo.read(oid)))
                 break
             except BackupError:
                 continue
+    repo.reader.forget_cache()
     return {sha: d for sha, d in deltas.items() if repo.has(d.delta)}
 
 
@@ -262,17 +298,22 @@ async def _commit(repo: Repository, tree: dict[str, str], tags: Sequence[str]) -
 
 
 async def check_new_packs(repo: Repository, before: set[str]) -> tuple[int, int]:
-    """Every pack this backup wrote: present, of the indexed size, hashing to its name."""
+    """Every pack this backup wrote: present, of the indexed size, hashing to its name.
+
+    One download per pack answers all three (a head first would read a local pack twice),
+    and only one pack is held at a time."""
     sizes = repo.index.pack_sizes()
     checked = added = 0
     for pack in sorted(set(sizes) - before):
-        info = await repo.target.head(pack_path(pack))
-        if info is None:
-            raise NewObjectsDamaged(f"pack {pack} written by this backup is missing")
-        if info.size != sizes[pack]:
-            raise NewObjectsDamaged(f"pack {pack}: size {info.size}, expected {sizes[pack]}")
-        data = await repo.target.get(pack_path(pack))
-        if hashlib.sha256(data).hexdigest() != pack:
+        try:
+            data = await repo.target.get(pack_path(pack))
+        except ObjectMissing:
+            raise NewObjectsDamaged(f"pack {pack} written by this backup is missing") from None
+        size, digest = len(data), hashlib.sha256(data).hexdigest()
+        del data
+        if size != sizes[pack]:
+            raise NewObjectsDamaged(f"pack {pack}: size {size}, expected {sizes[pack]}")
+        if digest != pack:
             raise NewObjectsDamaged(f"pack {pack} does not hash to its name")
         checked += 1
         added += sizes[pack]

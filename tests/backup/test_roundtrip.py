@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from backups.packs import FLAG_REFS
 from backups.repository import Repository
 from syncd.backup.restore import restore_snapshot
 from syncd.backup.rows import BLOBS_ENTRY
@@ -64,7 +65,14 @@ async def test_incremental_backup_uploads_only_what_is_new(
     snaps = await local_repo.list_snapshots()
     assert [s.id for s in snaps] == [second.snapshot, unchanged.snapshot, first.snapshot]
     held = await local_repo.reachable([snaps[0].tree[BLOBS_ENTRY]])
-    assert len(held) == second.blobs + 1  # every blob, plus the list itself
+    lists = {oid for oid in held if _flags(local_repo, oid) & FLAG_REFS}
+    assert lists and len(held - lists) == second.blobs  # every blob, besides its lists
+
+
+def _flags(repo: Repository, oid: str) -> int:
+    loc = repo.index.lookup(oid)
+    assert loc is not None
+    return loc.flags
 
 
 async def test_backup_records_nothing_for_an_empty_store(
