@@ -16,6 +16,7 @@ from typing import Protocol
 
 import zstandard
 
+from backups.compress import is_precompressed
 from syncd.errors import BlobCorrupt, BlobMissing
 
 _LEVEL = 9
@@ -28,6 +29,9 @@ def blob_id(data: bytes) -> str:
 
 
 def compress(data: bytes, level: int = _LEVEL) -> bytes:
+    # JPEG, PNG, PDF, zip, ... do not shrink: the fastest level only wraps them in a frame
+    if is_precompressed(data):
+        level = 1
     return zstandard.ZstdCompressor(level=level).compress(data)
 
 
