@@ -22,6 +22,7 @@ from syncd.metrics import Metrics
 from syncd.mirror.pipeline import PassResult
 from syncd.mirror.runner import Mirror, http_policy
 from syncd.scheduling import Scheduler
+from syncd.store.health import last_backups, site_health
 from syncd.store.mirrorstate import MirrorState
 from syncd.store.open import open_store
 from syncd.store.status import ping
@@ -71,6 +72,7 @@ class Daemon:
         await self._http.start()
         self._mirror = Mirror(self.config, self._store, self._http)
         await self._mirror.register_sites()
+        await self._remember_health()
         if self._web_enabled:
             host, _, port = self.config.daemon.listen.rpartition(":")
             self._web = WebServer(self._store, self.metrics, host or "127.0.0.1", int(port))
@@ -86,6 +88,15 @@ class Daemon:
             self.scheduler.start()
         self.metrics.up.set(1)
         log.info("daemon started", sites=len(self.config.sites), status=self.status_url)
+
+    async def _remember_health(self) -> None:
+        from syncd.backup.access import describe
+
+        places = {describe(target): target.key for target in self.config.backup_targets}
+        backups = await last_backups(self.store.engine, set(places))
+        configured = {s.key for s in self.config.sites}
+        sites = [h for h in await site_health(self.store.engine) if h.key in configured]
+        self.metrics.remember(sites, places.values(), {places[p]: at for p, at in backups.items()})
 
     async def stop(self, grace: float = 30.0) -> None:
         # let a tick in flight finish first: shutting the scheduler down cancels running jobs

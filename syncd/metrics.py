@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from syncd.mirror.pipeline import PassResult
+from syncd.store.health import SiteHealth
 
 
 class Metrics:
@@ -32,6 +36,15 @@ class Metrics:
             "syncd_site_last_success_timestamp_seconds", "When a pass last listed the site.",
             ["site"], registry=r,
         )  # fmt: skip
+        self.failures = Gauge(
+            "syncd_site_failures", "Passes in a row that failed to list the site (0 after one that "
+            "did).", ["site"], registry=r,
+        )  # fmt: skip
+        self.last_change = Gauge(
+            "syncd_site_last_change_timestamp_seconds",
+            "When the site last published something new or changed (its newest revision).",
+            ["site"], registry=r,
+        )  # fmt: skip
         self.degraded = Gauge(
             "syncd_site_degraded",
             "1 while the site looks crashed or emptied.",
@@ -41,7 +54,11 @@ class Metrics:
         self.up = Gauge("syncd_up", "1 while the daemon runs.", registry=r)
         self.backups = Counter(
             "syncd_backup_runs_total", "Backup and read-back runs by outcome.",
-            ["target", "job", "outcome"], registry=r,
+            ["target", "kind", "outcome"], registry=r,
+        )  # fmt: skip
+        self.backup_targets = Gauge(
+            "syncd_backup_target_configured", "1 for each configured backup target.", ["target"],
+            registry=r,
         )  # fmt: skip
         self.backup_success = Gauge(
             "syncd_backup_last_success_timestamp_seconds", "When a backup last completed.",
@@ -57,8 +74,34 @@ class Metrics:
         self.bytes.labels(site).inc(result.bytes)
         self.duration.labels(site).observe(seconds)
         self.degraded.labels(site).set(1 if result.degraded else 0)
-        if not result.listing_failed:
+        if result.listing_failed:
+            self.failures.labels(site).inc()
+        else:
+            self.failures.labels(site).set(0)
             self.last_success.labels(site).set(finished_at)
+        if result.new or result.changed:
+            self.last_change.labels(site).set(finished_at)
+
+    def remember(
+        self, sites: Iterable[SiteHealth], targets: Iterable[str], backups: Mapping[str, datetime]
+    ) -> None:
+        """Start from what the store recorded, so that a restart does not silence an alert
+        (an absent series never fires): `backups` maps target keys to their last success."""
+        for target in targets:
+            self.backup_targets.labels(target).set(1)
+            # a counter first seen at 1 has no increase; start every series at 0
+            for job in ("backup", "sample"):
+                for outcome in ("ok", "failed"):
+                    self.backups.labels(target, job, outcome)
+        for h in sites:
+            self.failures.labels(h.key).set(h.failures)
+            self.degraded.labels(h.key).set(1 if h.degraded else 0)
+            if h.last_success_at is not None:
+                self.last_success.labels(h.key).set(h.last_success_at.timestamp())
+            if h.last_change_at is not None:
+                self.last_change.labels(h.key).set(h.last_change_at.timestamp())
+        for target, at in backups.items():
+            self.backup_success.labels(target).set(at.timestamp())
 
     def render(self) -> bytes:
         return bytes(generate_latest(self.registry))

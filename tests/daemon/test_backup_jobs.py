@@ -40,8 +40,8 @@ async def test_backup_and_sampling_jobs(tmp_path: Path, monkeypatch: pytest.Monk
         assert kinds.count("backup.failed") == 1 and kinds.count("backup.done") == 1
         assert "backup.sampled" in kinds
         text = daemon.metrics.render().decode()
-        assert 'syncd_backup_runs_total{job="backup",outcome="failed",target="nas"} 1.0' in text
-        assert 'syncd_backup_runs_total{job="backup",outcome="ok",target="nas"} 1.0' in text
+        assert 'syncd_backup_runs_total{kind="backup",outcome="failed",target="nas"} 1.0' in text
+        assert 'syncd_backup_runs_total{kind="backup",outcome="ok",target="nas"} 1.0' in text
         assert 'syncd_backup_last_success_timestamp_seconds{target="nas"}' in text
     finally:
         await daemon.stop()
