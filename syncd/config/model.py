@@ -114,6 +114,28 @@ class SiteOptions(_Strict):
         0.2, gt=0, le=1, description="Share of items vanishing at once that marks a site degraded."
     )
 
+    @field_validator("content_selector")
+    @classmethod
+    def _selector(cls, value: str | None) -> str | None:
+        if value is not None:
+            # imported here: lxml is not needed by commands that never mirror
+            from connectors.errors import OptionsError
+            from connectors.selectors import compile_selector
+
+            try:
+                compile_selector(value)
+            except OptionsError as exc:
+                raise ValueError(str(exc).partition(": ")[2]) from None
+        return value
+
+    @field_validator("blog_modules", "announcement_modules")
+    @classmethod
+    def _module_refs(cls, value: list[str]) -> list[str]:
+        for ref in value:
+            if not re.fullmatch(r"\d+:\d+", ref):
+                raise ValueError(f"expected 'tabid:moduleid', got {ref!r}")
+        return value
+
 
 class Site(_Strict):
     key: Key = Field(description="Stable identifier of the site.")
@@ -139,6 +161,12 @@ class Site(_Strict):
     def _schedule(cls, value: str) -> str:
         duration_seconds(value)
         return value
+
+    @model_validator(mode="after")
+    def _feeds_for_feed_sites(self) -> Site:
+        if self.kind == "feed" and not self.options.feeds:
+            raise ValueError("options.feeds: a feed site needs at least one feed URL")
+        return self
 
 
 class RouteTarget(_Strict):

@@ -53,6 +53,29 @@ def test_example_is_valid() -> None:
             "unknown key",
         ),
         ('[daemon]\nconcurrency = "many"\n', "daemon.concurrency", "expected an integer"),
+        (
+            '[[sites]]\nkey="x"\nunit="kon-ray"\nkind="dnn"\nbase_url="https://x"\n'
+            'options = { content_selector = "div[[[" }\n',
+            "sites[1].options.content_selector",
+            "invalid CSS selector 'div[[['",
+        ),
+        (
+            '[[sites]]\nkey="x"\nunit="kon-ray"\nkind="dnn"\nbase_url="https://x"\n'
+            'options = { content_selector = "//div[" }\n',
+            "sites[1].options.content_selector",
+            "invalid XPath '//div['",
+        ),
+        (
+            '[[sites]]\nkey="x"\nunit="kon-ray"\nkind="dnn"\nbase_url="https://x"\n'
+            'options = { blog_modules = ["56-412"] }\n',
+            "sites[1].options.blog_modules",
+            "expected 'tabid:moduleid', got '56-412'",
+        ),
+        (
+            '[[sites]]\nkey="x"\nunit="kon-ray"\nkind="feed"\nbase_url="https://x"\n',
+            "sites[1]",
+            "options.feeds: a feed site needs at least one feed URL",
+        ),
         ('[daemon]\nlisten = "8470"\n', "daemon.listen", "expected host:port"),
         ('[[units]]\nkey="u3"\nname="U"\nlevel=3\n', "units[2].level", "expected a string"),
         (

@@ -19,6 +19,7 @@ def _config(tmp_path: Path) -> str:
         f'[daemon]\nstate_dir = "{tmp_path / "state"}"\nlisten = "127.0.0.1:0"\n'
         '[[units]]\nkey = "kr"\nname = "Huyện Kon Rẫy"\nlevel = "district"\n'
         '[[sites]]\nkey = "kr"\nunit = "kr"\nkind = "feed"\nbase_url = "https://kr.example"\n'
+        'options = { feeds = ["/rss"] }\n'
         f'[[backup_targets]]\nkey = "nas"\nkind = "local"\npath = "{tmp_path / "nas"}"\n'
         'passphrase = { env = "T_PASS" }\nschedule = "0 2 * * *"\n'
     )
