@@ -2,25 +2,36 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
 from syncd import __version__
 from syncd.metrics import Metrics
-from syncd.store.status import ping, recent_events, site_overview
+from syncd.store.status import ping
 from syncd.store.store import Store
 from syncd.web.page import render_status
+from syncd.web.report import BACKUP_STALE_AFTER, StatusReport, build_report, report_json
 
 STORE = web.AppKey("store", Store)
 METRICS = web.AppKey("metrics", Metrics)
+STALE_AFTER = web.AppKey("backup_stale_after", timedelta)
+
+
+async def _report(request: web.Request) -> StatusReport:
+    return await build_report(
+        request.app[STORE].engine, version=__version__, stale_after=request.app[STALE_AFTER]
+    )
 
 
 async def status(request: web.Request) -> web.Response:
-    engine = request.app[STORE].engine
-    html = render_status(
-        await site_overview(engine), await recent_events(engine), version=__version__
-    )
+    html = render_status(await _report(request))
     return web.Response(text=html, content_type="text/html", charset="utf-8")
+
+
+async def status_json(request: web.Request) -> web.Response:
+    return web.json_response(report_json(await _report(request)))
 
 
 async def metrics(request: web.Request) -> web.Response:
@@ -42,11 +53,15 @@ async def readyz(request: web.Request) -> web.Response:
     return web.Response(text="ready\n")
 
 
-def build_app(store: Store, metrics_: Metrics) -> web.Application:
+def build_app(
+    store: Store, metrics_: Metrics, *, backup_stale_after: timedelta = BACKUP_STALE_AFTER
+) -> web.Application:
     app = web.Application()
     app[STORE] = store
     app[METRICS] = metrics_
+    app[STALE_AFTER] = backup_stale_after
     app.router.add_get("/", status)
+    app.router.add_get("/status.json", status_json)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)

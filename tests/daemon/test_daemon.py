@@ -43,7 +43,7 @@ async def test_burst_mirrors_due_sites_and_serves_status(tmp_path: Path, store_u
                 async with http.get(daemon.status_url) as page:
                     html = await page.text()
                     assert page.status == 200
-                assert '<td class="ok">ok</td>' in html and "a</td>" in html
+                assert '<tr data-site="a" data-state="ok">' in html
                 async with http.get(daemon.status_url + "metrics") as metrics:
                     text = await metrics.text()
                 assert 'syncd_mirror_items_total{result="new",site="a"} 15.0' in text
