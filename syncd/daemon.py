@@ -17,15 +17,17 @@ from datetime import timedelta
 import structlog
 
 from connectors.http import HttpClient
+from syncd.alerting.service import AlertChecks, open_channels, policy_of
 from syncd.config import Config
+from syncd.config.model import duration_seconds
 from syncd.metrics import Metrics
 from syncd.mirror.pipeline import PassResult
 from syncd.mirror.runner import Mirror, http_policy
 from syncd.scheduling import Scheduler
-from syncd.store.health import last_backups, site_health
+from syncd.store.health import site_health, watching_since
 from syncd.store.mirrorstate import MirrorState
 from syncd.store.open import open_store
-from syncd.store.status import ping
+from syncd.store.status import backup_overview, ping
 from syncd.store.store import Store, utcnow
 from syncd.web.app import WebServer
 
@@ -73,13 +75,22 @@ class Daemon:
         self._mirror = Mirror(self.config, self._store, self._http)
         await self._mirror.register_sites()
         await self._remember_health()
+        since = await watching_since(self._store.engine) or utcnow()
+        self.alerts = AlertChecks(self.config, self._store, since, open_channels(self.config))
+        await self.alerts.load()
         if self._web_enabled:
             host, _, port = self.config.daemon.listen.rpartition(":")
-            self._web = WebServer(self._store, self.metrics, host or "127.0.0.1", int(port))
+            self._web = WebServer(
+                self._store, self.metrics, host or "127.0.0.1", int(port),
+                backup_stale_after=policy_of(self.config).backup_max_age,
+            )  # fmt: skip
             self.status_url = await self._web.start()
         self._scheduled = schedule
         if schedule:
             self.scheduler.every("mirror-tick", self.tick_seconds, self.tick)
+            self.scheduler.every(
+                "alerts", duration_seconds(self.config.alerting.check_every), self._check_alerts
+            )
             for target in self.config.backup_targets:
                 self.scheduler.cron(f"backup:{target.key}", target.schedule,
                                     self._backup_job(target.key, "backup"))  # fmt: skip
@@ -89,14 +100,25 @@ class Daemon:
         self.metrics.up.set(1)
         log.info("daemon started", sites=len(self.config.sites), status=self.status_url)
 
+    async def _check_alerts(self) -> None:
+        try:
+            await self.alerts.check()
+        except Exception:
+            # a broken check must not stop the daemon; the next round tries again
+            log.exception("alert check failed")
+
     async def _remember_health(self) -> None:
         from syncd.backup.access import describe
 
         places = {describe(target): target.key for target in self.config.backup_targets}
-        backups = await last_backups(self.store.engine, set(places))
+        backups = {
+            places[b.target]: b.last_done.at
+            for b in await backup_overview(self.store.engine)
+            if b.target in places and b.last_done is not None
+        }
         configured = {s.key for s in self.config.sites}
         sites = [h for h in await site_health(self.store.engine) if h.key in configured]
-        self.metrics.remember(sites, places.values(), {places[p]: at for p, at in backups.items()})
+        self.metrics.remember(sites, places.values(), backups)
 
     async def stop(self, grace: float = 30.0) -> None:
         # let a tick in flight finish first: shutting the scheduler down cancels running jobs

@@ -8,6 +8,7 @@ import sys
 import click
 
 from syncd import __version__
+from syncd.cli.alert_cmds import alerts_group
 from syncd.cli.backup_cmds import backup_group, restore
 from syncd.cli.config_cmds import config_group, units
 from syncd.cli.daemon_cmds import demo, run_daemon
@@ -35,6 +36,7 @@ cli.add_command(restore)
 cli.add_command(export)
 cli.add_command(run_daemon)
 cli.add_command(demo)
+cli.add_command(alerts_group)
 
 
 def main() -> None:

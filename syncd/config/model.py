@@ -246,6 +246,33 @@ class BackupTarget(_Strict):
         return self
 
 
+class AlertingSettings(_Strict):
+    notify: list[SecretRef] = Field(
+        default_factory=list,
+        description="Apprise URLs to send alerts to (mailto://, tgram://, json://, ...), each "
+        "named as a secret since such URLs carry tokens. Empty: alerts reach the event log and "
+        "the status page only.",
+    )
+    check_every: str = Field("1m", description="How often the alert rules are evaluated.")
+    failing_after: int = Field(
+        3, ge=1, le=1000, description="Failed passes in a row before a site alerts."
+    )
+    stale_after: str = Field("6h", description="A site not mirrored for this long alerts.")
+    silent_after: str = Field("14d", description="A site that published nothing this long alerts.")
+    backup_max_age: str = Field(
+        "36h", description="A target whose last completed backup is older than this alerts."
+    )
+    repeat_every: str = Field(
+        "24h", description="Repeat an alert that lasts this long; '0s' tells once only."
+    )
+
+    @field_validator("check_every", "stale_after", "silent_after", "backup_max_age", "repeat_every")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        duration_seconds(value)
+        return value
+
+
 class Config(_Strict):
     daemon: DaemonSettings = Field(default_factory=DaemonSettings, description="The daemon.")
     units: list[Unit] = Field(default_factory=list, description="The tree of units.")
@@ -253,6 +280,9 @@ class Config(_Strict):
     routes: list[Route] = Field(default_factory=list, description="Syndication rules.")
     backup_targets: list[BackupTarget] = Field(
         default_factory=list, description="Where backups go."
+    )
+    alerting: AlertingSettings = Field(
+        default_factory=AlertingSettings, description="Alerts to operators."
     )
 
     def unit(self, key: str) -> Unit:

@@ -1,5 +1,6 @@
-"""What the store remembers about each site's and target's health, read once at daemon start
-so that alerting gauges survive a restart (a gauge that is absent never fires)."""
+"""What the store remembers about each site's health: read by the alert checks, and once at
+daemon start so that alerting gauges survive a restart (a gauge that is absent never fires).
+Backup targets' health comes from the event log (syncd.store.status.backup_overview)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ class SiteHealth:
     degraded: bool
     last_success_at: datetime | None
     last_change_at: datetime | None  # newest revision that is not a tombstone
+    last_error: str | None = None
 
 
 async def site_health(engine: AsyncEngine) -> list[SiteHealth]:
@@ -34,6 +36,7 @@ async def site_health(engine: AsyncEngine) -> list[SiteHealth]:
         t.sites.c.failures,
         t.sites.c.degraded,
         t.sites.c.last_success_at,
+        t.sites.c.last_error,
         changes.c.last_change,
     ).outerjoin(changes, changes.c.site_id == t.sites.c.id)
     async with engine.connect() as conn:
@@ -45,24 +48,14 @@ async def site_health(engine: AsyncEngine) -> list[SiteHealth]:
             bool(r.degraded),
             as_utc(r.last_success_at),
             as_utc(r.last_change),
+            r.last_error,
         )
         for r in rows
     ]
 
 
-async def last_backups(engine: AsyncEngine, places: set[str]) -> dict[str, datetime]:
-    """When a backup to each of `places` (as the events name them) last completed."""
-    found: dict[str, datetime] = {}
-    query = (
-        select(t.events.c.at, t.events.c.data)
-        .where(t.events.c.kind == "backup.done")
-        .order_by(t.events.c.id.desc())
-        .limit(1000)  # newest first: far more than one per target of any real configuration
-    )
+async def watching_since(engine: AsyncEngine) -> datetime | None:
+    """When the store began to watch anything: its first site's registration."""
     async with engine.connect() as conn:
-        rows = (await conn.execute(query)).all()
-    for row in rows:
-        place = (row.data or {}).get("target")
-        if place in places and place not in found:
-            found[place] = as_utc(row.at) or row.at
-    return found
+        first = (await conn.execute(select(func.min(t.sites.c.created_at)))).scalar()
+    return as_utc(first)

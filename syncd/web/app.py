@@ -69,8 +69,17 @@ def build_app(
 
 
 class WebServer:
-    def __init__(self, store: Store, metrics_: Metrics, host: str, port: int) -> None:
-        self.runner = web.AppRunner(build_app(store, metrics_), access_log=None)
+    def __init__(
+        self,
+        store: Store,
+        metrics_: Metrics,
+        host: str,
+        port: int,
+        *,
+        backup_stale_after: timedelta = BACKUP_STALE_AFTER,
+    ) -> None:
+        app = build_app(store, metrics_, backup_stale_after=backup_stale_after)
+        self.runner = web.AppRunner(app, access_log=None)
         self.host, self.port = host, port
 
     async def start(self) -> str:
