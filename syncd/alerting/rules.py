@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
+from syncd.spans import span
+
 Severity = Literal["critical", "warning", "info"]
 
 
@@ -57,8 +59,7 @@ def _later(a: datetime | None, b: datetime | None) -> bool:
 
 
 def _age(now: datetime, then: datetime) -> str:
-    hours = (now - then).total_seconds() / 3600
-    return f"{hours:.0f} hours" if hours < 72 else f"{hours / 24:.0f} days"
+    return span((now - then).total_seconds())
 
 
 def site_alerts(site: SiteFacts, policy: AlertPolicy, now: datetime) -> list[Alert]:

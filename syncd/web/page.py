@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from html import escape
 
+from syncd.spans import span
 from syncd.store.status import BackupEvent, EventRow
 from syncd.web.report import BackupRow, SiteRow, StatusReport, one_line
 
@@ -37,7 +38,7 @@ def _ago(value: datetime | None, now: datetime, never: str = "never") -> str:
     if value is None:
         return f'<span class="muted">{escape(never)}</span>'
     seconds = int((now - value).total_seconds())
-    text = f"in {_short(-seconds)}" if seconds < 0 else f"{_short(seconds)} ago"
+    text = f"in {span(-seconds)}" if seconds < 0 else f"{span(seconds)} ago"
     return _time(value, text)
 
 
@@ -45,7 +46,7 @@ def _until(value: datetime | None, now: datetime) -> str:
     if value is None:
         return '<span class="muted">not scheduled</span>'
     seconds = int((value - now).total_seconds())
-    return _time(value, f"in {_short(seconds)}" if seconds > 0 else "due now")
+    return _time(value, f"in {span(seconds)}" if seconds > 0 else "due now")
 
 
 def _time(value: datetime, text: str) -> str:
@@ -54,18 +55,8 @@ def _time(value: datetime, text: str) -> str:
             f"{escape(text)}</time>")  # fmt: skip
 
 
-def _short(seconds: int) -> str:
-    if seconds < 120:
-        return f"{seconds} s"
-    if seconds < 7200:
-        return f"{seconds // 60} min"
-    if seconds < 172_800:
-        return f"{seconds // 3600} h"
-    return f"{seconds // 86_400} days"
-
-
 def _interval(seconds: int | None) -> str:
-    return "—" if seconds is None else f"every {_short(seconds)}"
+    return "—" if seconds is None else f"every {span(seconds)}"
 
 
 def _link(url: str) -> str:
@@ -126,7 +117,7 @@ def _backup_row(b: BackupRow, now: datetime) -> str:
         added = done.data.get("bytes_added")
         size = f", {int(added):,} bytes added" if isinstance(added, int) else ""
         last = f"{_ago(done.at, now)}{escape(size)}"
-    age = _short(int(b.age.total_seconds())) if b.age is not None else "—"
+    age = span(int(b.age.total_seconds())) if b.age is not None else "—"
     failed = (f"{_ago(o.last_failed.at, now)}: {escape(one_line(o.last_failed.message))}"
               if o.last_failed else '<span class="muted">none recorded</span>')  # fmt: skip
     reason = f'<br><span class="reason">{escape(b.reason)}</span>' if b.reason else ""
@@ -168,7 +159,7 @@ def render_status(report: StatusReport) -> str:
         '<tr><td colspan="7" class="s-stale">No backup recorded in the event log.</td></tr>'
     )
     events = "".join(_event_row(e, now) for e in report.events)
-    stale = _short(int(report.stale_after.total_seconds()))
+    stale = span(int(report.stale_after.total_seconds()))
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>syncd status</title>
 <meta name="viewport" content="width=device-width,initial-scale=1">

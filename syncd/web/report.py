@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from syncd.spans import span
 from syncd.store.status import (
     BackupEvent,
     BackupOverview,
@@ -113,23 +114,12 @@ def judge_backup(backup: BackupOverview, now: datetime, stale_after: timedelta) 
     elif done is None:
         state, reason = "stale", "no backup recorded"
     elif age is not None and age > stale_after:
-        state, reason = "stale", f"last backup is {_span(age)} old"
+        state, reason = "stale", f"last backup is {span(age.total_seconds())} old"
     elif done.severity != "info":
         state, reason = "damaged", done.message  # a backup whose new packs did not read back
     else:
         state, reason = "ok", ""
     return BackupRow(backup, state, one_line(reason), age)
-
-
-def _span(delta: timedelta) -> str:
-    seconds = int(delta.total_seconds())
-    if seconds < 120:
-        return f"{seconds} s"
-    if seconds < 7200:
-        return f"{seconds // 60} min"
-    if seconds < 172_800:
-        return f"{seconds // 3600} h"
-    return f"{seconds // 86_400} days"
 
 
 async def build_report(

@@ -44,7 +44,7 @@ def test_degraded_stale_and_silent() -> None:
     got = _rules([_site(degraded=True, last_success_at=NOW - 7 * HOUR,
                         last_change_at=NOW - timedelta(days=15))])  # fmt: skip
     assert set(got) == {"site_degraded:xa", "site_stale:xa", "site_silent:xa"}
-    assert got["site_stale:xa"] == "xa has not been mirrored for 7 hours"
+    assert got["site_stale:xa"] == "xa has not been mirrored for 7 h"
     assert got["site_silent:xa"] == "xa has published nothing for 15 days"
 
 
@@ -69,7 +69,7 @@ def test_backup_failed_until_a_later_success() -> None:
 def test_backup_old_and_never() -> None:
     old = TargetFacts("nas", NOW - 40 * HOUR)
     assert _rules(targets=[old]) == {
-        "backup_old:nas": "no backup to nas has completed for 40 hours"
+        "backup_old:nas": "no backup to nas has completed for 40 h"
     }
     never = TargetFacts("usb", None)
     assert _rules(targets=[never]) == {"backup_old:usb": "no backup to usb has ever completed"}
