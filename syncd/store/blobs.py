@@ -7,11 +7,10 @@ verify the hash on every read, so silent corruption is reported, never returned.
 from __future__ import annotations
 
 import asyncio
-import ctypes
 import hashlib
 import os
 import tempfile
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Protocol
 
@@ -23,34 +22,6 @@ from syncd.errors import BlobCorrupt, BlobMissing
 _LEVEL = 9
 # Restores write every blob once into an empty folder; a fast level keeps them disk-bound.
 BULK_LEVEL = 1
-
-
-def _load_syncfs() -> Callable[[int], int] | None:
-    try:
-        found: Callable[[int], int] | None = getattr(
-            ctypes.CDLL(None, use_errno=True), "syncfs", None
-        )
-    except OSError:
-        return None
-    return found
-
-
-_SYNCFS = _load_syncfs()
-
-
-def sync_folder_fs(folder: Path) -> None:
-    """Flush everything written to the file system that holds ``folder``: data, inodes and
-    names, in one call (syncfs(2); where there is none, sync(2) flushes every file system)."""
-    if _SYNCFS is None:
-        os.sync()
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        if _SYNCFS(fd) != 0:
-            errno = ctypes.get_errno()
-            raise OSError(errno, f"syncfs {folder}: {os.strerror(errno)}")
-    finally:
-        os.close(fd)
 
 
 def blob_id(data: bytes) -> str:
@@ -126,47 +97,6 @@ class LocalBlobStore:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
-
-    def put_group_sync(self, blobs: Mapping[str, bytes]) -> dict[str, OSError]:
-        """Write several blobs (sha -> data) and make them all durable, on the calling thread;
-        returns the error of each blob that could not be written. For a group commit, whose
-        rows naming these blobs commit right after it returns.
-
-        The order of `_put_sync`, for many files at once: every temp file is written, one
-        flush of the file system makes their bytes durable, then they take their final names
-        and a second flush makes the names durable. As with `put`, a crash leaves either no
-        blob or a whole one under a final name. Two flushes per group instead of two fsyncs
-        per blob, on one thread instead of a thread hop per blob.
-        """
-        errors: dict[str, OSError] = {}
-        written: list[tuple[str, str, Path]] = []
-        try:
-            for sha, data in blobs.items():
-                path = self._path(sha)
-                if path.exists():
-                    continue
-                try:
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-                    written.append((sha, tmp, path))
-                    with os.fdopen(fd, "wb") as fh:
-                        fh.write(compress(data))
-                except OSError as error:
-                    errors[sha] = error
-                    if written and written[-1][0] == sha:
-                        Path(written.pop()[1]).unlink(missing_ok=True)
-            if written:
-                sync_folder_fs(self.root)  # the bytes, before any file takes its final name
-                for _, tmp, path in written:
-                    os.replace(tmp, path)
-                sync_folder_fs(self.root)  # the names, before any row names them
-        except BaseException as error:
-            for _, tmp, _ in written:
-                Path(tmp).unlink(missing_ok=True)  # those already renamed are whole blobs
-            if not isinstance(error, OSError):
-                raise
-            errors.update(dict.fromkeys((sha for sha, _, _ in written), error))
-        return errors
 
     async def put_bulk(self, data: bytes, sha: str | None = None) -> str:
         """Write a blob with no fsync and a fast level: for filling an empty store (restore).

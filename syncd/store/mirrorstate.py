@@ -6,14 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from syncd.store import schema as t
 from syncd.store import statements as sql
-from syncd.store.store import as_utc, read, utcnow, write
+from syncd.store.store import as_utc, utcnow, write
 
 
 @dataclass(frozen=True)
@@ -74,16 +73,13 @@ class MirrorState:
 
     async def live_items(self, site_id: int) -> dict[str, int]:
         """Source key -> missing count of every stored item that is not deleted."""
-
-        def job(conn: Connection) -> dict[str, int]:
-            rows = conn.execute(
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(
                 select(t.items.c.source_key, t.items.c.missing_count).where(
                     t.items.c.site_id == site_id, t.items.c.deleted.is_(False)
                 )
             )
             return {row.source_key: int(row.missing_count) for row in rows}
-
-        return await read(self.engine, job)
 
     async def mark_seen(self, site_id: int, keys: Iterable[str], at: datetime) -> None:
         def job(conn: Connection) -> None:
@@ -98,30 +94,27 @@ class MirrorState:
 
     async def mark_missing(self, site_id: int, counts: Mapping[str, int]) -> None:
         rows = [{"b_site": site_id, "b_key": key, "b_count": n} for key, n in counts.items()]
-        if not rows:
-            return
 
         def job(conn: Connection) -> None:
-            conn.execute(_SET_MISSING, rows)
+            if rows:
+                conn.execute(_SET_MISSING, rows)
 
         await write(self.engine, job)
 
     async def load_fetch_state(self, site_id: int) -> dict[str, FetchRecord]:
-        def job(conn: Connection) -> dict[str, FetchRecord]:
-            rows = conn.execute(select(t.fetch_state).where(t.fetch_state.c.site_id == site_id))
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(
+                select(t.fetch_state).where(t.fetch_state.c.site_id == site_id)
+            )
             return {r.url: FetchRecord(r.etag, r.last_modified, r.sha) for r in rows}
-
-        return await read(self.engine, job)
 
     async def save_fetch_state(self, site_id: int, records: Mapping[str, FetchRecord]) -> None:
         if records:
             await write(self.engine, fetch_state_job(site_id, records))
 
     async def site_status(self, site_id: int) -> SiteStatus:
-        def job(conn: Connection) -> Any:
-            return conn.execute(select(t.sites).where(t.sites.c.id == site_id)).one()
-
-        r = await read(self.engine, job)
+        async with self.engine.connect() as conn:
+            r = (await conn.execute(select(t.sites).where(t.sites.c.id == site_id))).one()
         return SiteStatus(
             r.key, int(r.failures), int(r.idle_passes or 0), bool(r.degraded),
             as_utc(r.last_success_at), as_utc(r.last_attempt_at), as_utc(r.next_due_at),

@@ -5,9 +5,7 @@ then the revision row and the item's head move in one transaction. A crash in be
 leaves at worst an unreferenced blob, never a revision pointing at nothing.
 
 On SQLite, write transactions go through `write`, which groups the ones that arrive together
-into one commit (see WriteBatcher); every caller still returns only after its commit. With a
-local blob folder the blobs a group's rows name are written by the same thread, made durable
-together just before that commit.
+into one commit (see WriteBatcher); every caller still returns only after its commit.
 """
 
 from __future__ import annotations
@@ -28,7 +26,7 @@ from connectors.urls import dnn_key, normalize_key
 from syncd.errors import NotFound
 from syncd.store import schema as t
 from syncd.store import statements as sql
-from syncd.store.blobs import BlobStore, LocalBlobStore, blob_id
+from syncd.store.blobs import BlobStore
 from syncd.store.canonical import canonical_bytes, load_document
 
 # the same pragmas (WAL, synchronous=FULL, ...) on the writer thread's connection
@@ -36,8 +34,6 @@ from syncd.store.db import _sqlite_pragmas as sqlite_pragmas
 
 T = TypeVar("T")
 Job = Callable[[Connection], Any]
-# a blob that a job's rows name: the folder that keeps it, its sha and its bytes
-GroupBlob = tuple[LocalBlobStore, str, bytes]
 
 _BATCH = 128  # jobs per transaction: bounds how long one commit holds SQLite's write lock
 
@@ -66,11 +62,6 @@ class WriteBatcher:
     the jobs before it. If any job fails, the batch rolls back and each of its jobs runs again
     in a transaction of its own, so only the failing one sees an error: jobs must therefore
     touch nothing but the database.
-
-    A job may come with blobs its rows name. The writer thread writes the blobs of a whole
-    batch first and makes them durable together (`LocalBlobStore.put_group_sync`: two flushes
-    of the file system per batch instead of two fsyncs and a thread hop per blob); a job
-    whose blob could not be written fails with that error and its rows are not run.
     """
 
     def __init__(self, url: URL) -> None:
@@ -79,12 +70,12 @@ class WriteBatcher:
         )
         event.listen(self.engine, "connect", sqlite_pragmas)
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="syncd-store-writer")
-        self._queue: list[tuple[Job, Sequence[GroupBlob], asyncio.Future[Any]]] = []
+        self._queue: list[tuple[Job, asyncio.Future[Any]]] = []
         self._writer: asyncio.Task[None] | None = None
 
-    async def run(self, job: Job, blobs: Sequence[GroupBlob] = ()) -> Any:
+    async def run(self, job: Job) -> Any:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._queue.append((job, blobs, future))
+        self._queue.append((job, future))
         if self._writer is None or self._writer.done():
             # the writer task lives only while there is work, so none outlives its callers
             self._writer = asyncio.create_task(self._drain())
@@ -96,26 +87,18 @@ class WriteBatcher:
             batch, self._queue = self._queue[:_BATCH], self._queue[_BATCH:]
             try:
                 outcomes = await loop.run_in_executor(
-                    self._thread, self._commit, [(job, blobs) for job, blobs, _ in batch]
+                    self._thread, self._commit, [job for job, _ in batch]
                 )
             except BaseException as error:
-                for _, _, future in batch + self._queue:
+                for _, future in batch + self._queue:
                     _settle(future, False, error)
                 self._queue = []
                 raise
-            for (_, _, future), (ok, value) in zip(batch, outcomes, strict=True):
+            for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
                 _settle(future, ok, value)
 
-    def _commit(self, work: list[tuple[Job, Sequence[GroupBlob]]]) -> list[tuple[bool, Any]]:
-        """On the writer thread: the batch's blobs made durable, then the jobs whose blobs
-        were written run in one transaction (or each alone if one fails)."""
-        failed = _write_blobs([blobs for _, blobs in work])
-        runnable = [job for i, (job, _) in enumerate(work) if i not in failed]
-        ran = iter(self._transact(runnable) if runnable else [])
-        return [(False, failed[i]) if i in failed else next(ran) for i in range(len(work))]
-
-    def _transact(self, jobs: list[Job]) -> list[tuple[bool, Any]]:
-        """All jobs in one transaction, or each alone if one fails."""
+    def _commit(self, jobs: list[Job]) -> list[tuple[bool, Any]]:
+        """On the writer thread: all jobs in one transaction, or each alone if one fails."""
         try:
             with self.engine.begin() as conn:
                 return [(True, job(conn)) for job in jobs]
@@ -136,31 +119,6 @@ class WriteBatcher:
         self.engine.dispose()
 
 
-def _write_blobs(per_job: list[Sequence[GroupBlob]]) -> dict[int, Exception]:
-    """Write the blobs of a batch of jobs, one group per blob folder; the error of each job
-    (by index) that has a blob that could not be made durable."""
-    groups: dict[int, tuple[LocalBlobStore, dict[str, bytes]]] = {}
-    for blobs in per_job:
-        for store, sha, data in blobs:
-            groups.setdefault(id(store), (store, {}))[1][sha] = data
-    errors: dict[tuple[int, str], Exception] = {}
-    for key, (store, group) in groups.items():
-        outcome: Mapping[str, Exception]
-        try:
-            outcome = store.put_group_sync(group)
-        except Exception as error:  # e.g. a compressor failure: none of this group is durable
-            outcome = dict.fromkeys(group, error)
-        errors.update({(key, sha): error for sha, error in outcome.items()})
-    failed: dict[int, Exception] = {}
-    if errors:
-        for i, blobs in enumerate(per_job):
-            for store, sha, _ in blobs:
-                if (id(store), sha) in errors:
-                    failed[i] = errors[(id(store), sha)]
-                    break
-    return failed
-
-
 _batchers: weakref.WeakKeyDictionary[AsyncEngine, WriteBatcher] = weakref.WeakKeyDictionary()
 
 
@@ -169,34 +127,18 @@ def _is_file_sqlite(engine: AsyncEngine) -> bool:
     return engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:")
 
 
-async def write(
-    engine: AsyncEngine, job: Callable[[Connection], T], blobs: Sequence[GroupBlob] = ()
-) -> T:
-    """Run `job` in a write transaction and return its result once committed; `blobs` (the
-    blobs its rows name) are durable before that transaction commits. On a SQLite file the
-    transaction may be shared with concurrent writers (WriteBatcher); PostgreSQL takes many
-    writers at once and groups commits itself, so there each job has its own."""
+async def write(engine: AsyncEngine, job: Callable[[Connection], T]) -> T:
+    """Run `job` in a write transaction and return its result once committed. On a SQLite file
+    the transaction may be shared with concurrent writers (WriteBatcher); PostgreSQL takes
+    many writers at once and groups commits itself, so there each job has its own."""
     if not _is_file_sqlite(engine):
-        for store, _, data in blobs:
-            await store.put(data)
         async with engine.begin() as conn:
             return await conn.run_sync(job)
     batcher = _batchers.get(engine)
     if batcher is None:
         batcher = _batchers[engine] = WriteBatcher(engine.url)
-    result: T = await batcher.run(job, blobs)
+    result: T = await batcher.run(job)
     return result
-
-
-async def read(engine: AsyncEngine, job: Callable[[Connection], T]) -> T:
-    """Run a small read-only `job` and return its result. On a SQLite file it runs on the
-    writer thread, in the next group commit (it sees every write committed before it): with
-    many sites at once, each read through the async pool used to open and close an overflow
-    connection and hop to its thread for every statement, about 2 ms of CPU per read."""
-    if not _is_file_sqlite(engine):
-        async with engine.connect() as conn:
-            return await conn.run_sync(job)
-    return await write(engine, job)
 
 
 async def close_writes(engine: AsyncEngine) -> None:
@@ -313,24 +255,13 @@ class Store:
     # -- writing ---------------------------------------------------------------------------
 
     async def put_blob(self, data: bytes, content_type: str | None = None) -> str:
-        sha = blob_id(data)
+        sha = await self.blobs.put(data)
 
         def job(conn: Connection) -> None:
             self._blob_row(conn, sha, len(data), content_type)
 
-        await self._write_naming(job, [(sha, data)])
+        await write(self.engine, job)
         return sha
-
-    async def _write_naming(
-        self, job: Callable[[Connection], T], blobs: Sequence[tuple[str, bytes]]
-    ) -> T:
-        """Run a write job whose rows name `blobs` (sha, data): each is durable before the
-        job's transaction commits. A local folder writes them with the job's group commit."""
-        if isinstance(self.blobs, LocalBlobStore):
-            return await write(self.engine, job, [(self.blobs, sha, data) for sha, data in blobs])
-        for _, data in blobs:
-            await self.blobs.put(data)
-        return await write(self.engine, job)
 
     @staticmethod
     def _blob_row(conn: Connection, sha: str, size: int, content_type: str | None) -> None:
@@ -361,7 +292,7 @@ class Store:
         """
         at = at or utcnow()
         body = canonical_bytes(document)
-        sha = blob_id(body)  # the blob is durable before the revision's row commits
+        sha = await self.blobs.put(body)  # durable before any row names it
         site_id = await self.site_id(site_key)
         key = normalize_key(source_key)
         title = document.get("title")
@@ -419,7 +350,7 @@ class Store:
                 conn.execute(sql.INSERT_REVISION_BLOB, media_rows)
             return Recorded(item_id, seq, changed=True, content_sha=sha)
 
-        return await self._write_naming(job, [(sha, body)])
+        return await write(self.engine, job)
 
     async def tombstone(
         self, site_key: str, source_key: str, at: datetime | None = None
