@@ -61,13 +61,22 @@ class BlobStore(Protocol):
 
 
 class LocalBlobStore:
-    """Blobs in a folder, two levels of fan-out: ab/cd/abcd....zst."""
+    """Blobs in a folder, one level of fan-out: ab/abcd....zst.
+
+    One level, not two: in a new store nearly every blob of a two-level layout also created
+    its own folder, and creating inodes is most of what a blob write costs (a mirror's first
+    pass, a restore). 256 folders hold millions of files well on ext4 and XFS. Stores written
+    with the earlier two-level layout (ab/cd/abcd....zst) are still read.
+    """
 
     def __init__(self, root: Path) -> None:
         self.root = root
         root.mkdir(parents=True, exist_ok=True)
 
     def _path(self, sha: str) -> Path:
+        return self.root / sha[:2] / f"{sha}.zst"
+
+    def _legacy_path(self, sha: str) -> Path:
         return self.root / sha[:2] / sha[2:4] / f"{sha}.zst"
 
     async def put(self, data: bytes) -> str:
@@ -77,7 +86,7 @@ class LocalBlobStore:
 
     def _put_sync(self, sha: str, data: bytes) -> None:
         path = self._path(sha)
-        if path.exists():
+        if path.exists() or self._legacy_path(sha).exists():
             return
         path.parent.mkdir(parents=True, exist_ok=True)
         # temp file in the same folder, fsync, rename, fsync the folder: a crash leaves
@@ -133,16 +142,21 @@ class LocalBlobStore:
     def _get_sync(self, sha: str) -> bytes:
         try:
             stored = self._path(sha).read_bytes()
-        except FileNotFoundError as exc:
-            raise BlobMissing(f"blob {sha} is missing") from exc
+        except FileNotFoundError:
+            try:
+                stored = self._legacy_path(sha).read_bytes()
+            except FileNotFoundError as exc:
+                raise BlobMissing(f"blob {sha} is missing") from exc
         return decompress_verified(sha, stored)
 
     async def has(self, sha: str) -> bool:
-        return self._path(sha).exists()
+        return self._path(sha).exists() or self._legacy_path(sha).exists()
 
     async def ids(self) -> AsyncIterator[str]:
-        for path in sorted(self.root.glob("*/*/*.zst")):
-            yield path.name.removesuffix(".zst")
+        found = {p.name.removesuffix(".zst") for p in self.root.glob("*/*.zst")}
+        found |= {p.name.removesuffix(".zst") for p in self.root.glob("*/*/*.zst")}
+        for sha in sorted(found):
+            yield sha
 
     async def close(self) -> None:
         return None

@@ -31,7 +31,7 @@ def _local(tmp_path: Path) -> Backend:
     store = LocalBlobStore(tmp_path / "blobs")
 
     async def corrupt(sha: str) -> None:
-        path = store.root / sha[:2] / sha[2:4] / f"{sha}.zst"
+        path = store.root / sha[:2] / f"{sha}.zst"
         path.write_bytes(_flip(path.read_bytes(), len(path.read_bytes()) // 2))
 
     return Backend(store, corrupt)
@@ -91,3 +91,22 @@ async def test_ids_lists_every_blob(backend: Backend) -> None:
     assert [i async for i in backend.store.ids()] == []
     shas = {await backend.store.put(f"blob {n}".encode()) for n in range(20)}
     assert sorted([i async for i in backend.store.ids()]) == sorted(shas)
+
+
+async def test_local_store_reads_the_earlier_two_level_layout(tmp_path: Path) -> None:
+    """Blobs a store wrote as ab/cd/abcd....zst (before one level) are read, listed and not
+    written again."""
+    store = LocalBlobStore(tmp_path / "blobs")
+    sha = await store.put(b"bai viet cu")
+    new = store.root / sha[:2] / f"{sha}.zst"
+    old = store.root / sha[:2] / sha[2:4] / f"{sha}.zst"
+    old.parent.mkdir()
+    new.rename(old)
+    assert await store.get(sha) == b"bai viet cu"
+    assert await store.has(sha)
+    assert [s async for s in store.ids()] == [sha]
+    assert await store.put(b"bai viet cu") == sha
+    assert not new.exists()
+    old.write_bytes(_flip(old.read_bytes(), 3))
+    with pytest.raises(BlobCorrupt):
+        await store.get(sha)
