@@ -45,6 +45,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--per-host", type=int, default=4, help="requests at once per site")
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--simulator", choices=("process", "inline"), default="process")
+    parser.add_argument(
+        "--latency-ms", type=float, default=0.0,
+        help="the simulator waits this long before every response (0: loopback speed, which "
+        "measures CPU alone; a real DNN site takes 100 ms or more to render a page)",
+    )  # fmt: skip
     parser.add_argument("--syncd-only", action="store_true", help="skip the bare loop (profiling)")
     parser.add_argument("--json", type=Path, help="also write every phase's figures here")
     return parser.parse_args(argv)
@@ -140,7 +145,9 @@ def ratios(runs: list[list[Phase]]) -> str:
 
 async def main_async(args: argparse.Namespace) -> None:
     runs: list[list[Phase]] = []
-    async with simulator(args.simulator, args.sites, args.articles, args.seed) as sites:
+    async with simulator(
+        args.simulator, args.sites, args.articles, args.seed, args.latency_ms / 1000
+    ) as sites:
         for run in range(1, args.runs + 1):
             phases = await one_run(args, list(sites), run)
             runs.append(phases)

@@ -25,11 +25,13 @@ class SimSite:
 
 
 @contextlib.asynccontextmanager
-async def simulator_process(sites: int, articles: int, seed: int) -> AsyncIterator[list[SimSite]]:
+async def simulator_process(
+    sites: int, articles: int, seed: int, latency: float = 0.0
+) -> AsyncIterator[list[SimSite]]:
     """`python -m syncd.simulator` in its own process; yields its sites once it says ready."""
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "syncd.simulator", "--sites", str(sites),
-        "--articles", str(articles), "--seed", str(seed),
+        "--articles", str(articles), "--seed", str(seed), "--latency", str(latency),
         stdout=asyncio.subprocess.PIPE,
     )  # fmt: skip
     assert proc.stdout is not None
@@ -57,14 +59,19 @@ async def simulator_process(sites: int, articles: int, seed: int) -> AsyncIterat
 
 
 @contextlib.asynccontextmanager
-async def simulator_inline(sites: int, articles: int, seed: int) -> AsyncIterator[list[SimSite]]:
+async def simulator_inline(
+    sites: int, articles: int, seed: int, latency: float = 0.0
+) -> AsyncIterator[list[SimSite]]:
     async with SimulatedNetwork.generate(sites, articles=articles, seed=seed) as network:
+        if latency > 0:
+            for site in network:
+                site.add_fault("slow", delay=latency)
         yield [SimSite(site.base_url, site.name) for site in network]
 
 
 def simulator(
-    mode: str, sites: int, articles: int, seed: int
+    mode: str, sites: int, articles: int, seed: int, latency: float = 0.0
 ) -> contextlib.AbstractAsyncContextManager[list[SimSite]]:
     if mode == "process":
-        return simulator_process(sites, articles, seed)
-    return simulator_inline(sites, articles, seed)
+        return simulator_process(sites, articles, seed, latency)
+    return simulator_inline(sites, articles, seed, latency)

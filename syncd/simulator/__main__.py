@@ -19,6 +19,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--sitemap-threshold", type=int, default=50_000, help="URLs before a sitemap index"
     )
+    parser.add_argument(
+        "--latency",
+        type=float,
+        default=0.0,
+        help="seconds every response waits before it is sent, as a real site's rendering and "
+        "network would (default 0: loopback speed)",
+    )
     return parser.parse_args(argv)
 
 
@@ -32,6 +39,9 @@ async def serve(args: argparse.Namespace) -> None:
         sitemap_threshold=args.sitemap_threshold,
     )
     async with network:
+        if args.latency > 0:
+            for site in network:
+                site.add_fault("slow", delay=args.latency)
         for site in network:
             print(f"{site.base_url}  {site.name}  rss={site.rss_url}", flush=True)
         print("ready", flush=True)
