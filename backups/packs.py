@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import struct
+import tempfile
 from dataclasses import dataclass
+from typing import IO
 
 from backups.compress import Codec
 from backups.crypto import associated_data, seal, unseal
@@ -45,7 +47,8 @@ def pack_path(name: str) -> str:
     return f"data/{name[:2]}/{name}"
 
 
-@dataclass(frozen=True)
+# Slotted: a backup holds one per object it writes (~25,000 at 1 GB of content).
+@dataclass(frozen=True, slots=True)
 class PackEntry:
     object_id: str
     offset: int
@@ -56,8 +59,22 @@ class PackEntry:
 @dataclass(frozen=True)
 class FinishedPack:
     name: str
-    data: bytes
+    # The pack's bytes, positioned at the start, in a temporary file (on disk past 1 MiB):
+    # the writer streams it to the target instead of holding a 16 MiB pack in memory.
+    file: IO[bytes]
+    size: int
     entries: list[PackEntry]
+
+    @property
+    def data(self) -> bytes:
+        """The whole pack in memory (for tools and tests; the writer streams `file`)."""
+        self.file.seek(0)
+        data = self.file.read()
+        self.file.seek(0)
+        return data
+
+    def close(self) -> None:
+        self.file.close()
 
 
 @dataclass(frozen=True)
@@ -103,23 +120,41 @@ def open_record(key: bytes, object_id: str, record: bytes) -> Record:
     return Record(type_, codec, dict_id, payload)
 
 
+# Smaller packs (a no-change backup's two meta packs) never touch the disk.
+_SPOOL_IN_MEMORY = 1024 * 1024
+
+
 class PackBuilder:
-    """Accumulates records in memory: the only pack the repository ever holds whole."""
+    """Accumulates records in a temporary file, hashing them on the way in.
+
+    Only the record being added is in memory, so a backup's memory does not grow with the
+    pack size; the file lives in the page cache, which the kernel reclaims as it needs.
+    """
 
     def __init__(self) -> None:
-        self._buf = bytearray()
+        self._file: IO[bytes] | None = None
+        self._hash = hashlib.sha256()
+        self._size = 0
         self._entries: list[PackEntry] = []
 
     @property
     def size(self) -> int:
-        return len(self._buf)
+        return self._size
 
     def __len__(self) -> int:
         return len(self._entries)
 
+    def _write(self, data: bytes) -> None:
+        if self._file is None:
+            # Closed by FinishedPack.close once uploaded; it outlives this builder's pack.
+            self._file = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)  # noqa: SIM115
+        self._file.write(data)
+        self._hash.update(data)
+        self._size += len(data)
+
     def add(self, object_id: str, record: bytes, flags: int = 0) -> None:
-        self._entries.append(PackEntry(object_id, len(self._buf), len(record), flags))
-        self._buf += record
+        self._entries.append(PackEntry(object_id, self._size, len(record), flags))
+        self._write(record)
 
     def finish(self, key: bytes) -> FinishedPack:
         trailer = b"".join(
@@ -127,12 +162,16 @@ class PackBuilder:
             for e in self._entries
         )
         sealed = seal(key, trailer, _TRAILER_AD)
-        self._buf += sealed + _FOOTER.pack(len(sealed), PACK_MAGIC)
-        data = bytes(self._buf)
-        entries = self._entries
-        self._buf = bytearray()
+        self._write(sealed)
+        self._write(_FOOTER.pack(len(sealed), PACK_MAGIC))
+        assert self._file is not None
+        self._file.seek(0)
+        pack = FinishedPack(self._hash.hexdigest(), self._file, self._size, self._entries)
+        self._file = None
+        self._hash = hashlib.sha256()
+        self._size = 0
         self._entries = []
-        return FinishedPack(hashlib.sha256(data).hexdigest(), data, entries)
+        return pack
 
 
 def read_trailer(key: bytes, name: str, data: bytes) -> list[PackEntry]:

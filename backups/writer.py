@@ -1,6 +1,7 @@
 """Turning added objects into uploaded packs: compress, seal, pack, upload.
 
-Only the pack being built is held in memory (plus the bounded dictionary-training buffer).
+The pack being built waits in a temporary file and is streamed to the target; what is held
+in memory is the bounded dictionary-training buffer and one compression context per group.
 Every uploaded pack is recorded at once in the in-memory index, so `has` sees it, and in the
 session's index document, which the next commit writes out.
 """
@@ -14,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from backups.compress import Codec, Compressor, is_precompressed, train_dictionary
 from backups.groups import MAX_WAITING_BYTES, GroupBuffer, Waiting
 from backups.index import Index, IndexDoc
+from backups.memory import tune_malloc
 from backups.packs import (
     DICT_TYPE,
     FinishedPack,
@@ -37,6 +39,7 @@ class PackWriter:
         dicts: dict[str, str],
         lock_for: timedelta | None = None,
     ) -> None:
+        tune_malloc()
         self._lock_for = lock_for
         self._target = target
         self._key = key
@@ -49,7 +52,10 @@ class PackWriter:
         self._builder = PackBuilder()
         self._building: set[str] = set()
         self._groups = GroupBuffer()
-        self._compressors: dict[str | None, Compressor] = {None: Compressor()}
+        self._compressors: dict[str | None, Compressor] = {}
+        # Dictionaries by id: a compressor is rebuilt from these in a few milliseconds, while
+        # reading a dictionary back from the repository fetches its whole pack.
+        self._dict_data: dict[str, bytes] = {}
         self.bytes_in = 0
         self.bytes_stored = 0
 
@@ -73,7 +79,9 @@ class PackWriter:
     async def _settle(self, group: str) -> None:
         """Train the group's dictionary from its waiting objects, then store them all."""
         waiting = self._groups.release(group)
-        trained = await asyncio.to_thread(train_dictionary, [w.data for w in waiting])
+        samples = [w.data for w in waiting]
+        trained = await asyncio.to_thread(train_dictionary, samples)
+        del samples
         dict_id: str | None = None
         if trained is not None:
             dict_id = hashlib.sha256(trained).hexdigest()
@@ -82,15 +90,24 @@ class PackWriter:
             self.dicts[group] = dict_id
             self.dicts_created[group] = dict_id
             self._reader.remember_dict(dict_id, trained)
-            self._compressors[dict_id] = Compressor(trained)
-        for w in waiting:
+            self._dict_data[dict_id] = trained
+        # Oldest first, and each page let go once it sits compressed in the pack: the raw
+        # pages and the pack they turn into are never both held whole.
+        waiting.reverse()
+        while waiting:
+            w = waiting.pop()
             await self._store(w.object_id, w.data, w.type, dict_id)
+            del w
 
     async def _store(
         self, object_id: str, data: bytes, type_: str, dict_id: str | None, compress: bool = True
     ) -> None:
-        if dict_id is not None and dict_id not in self._compressors:
-            raw = await self._reader.read(dict_id)
+        if dict_id is None and None not in self._compressors:
+            self._compressors[None] = Compressor()
+        elif dict_id is not None and dict_id not in self._compressors:
+            raw = self._dict_data.get(dict_id)
+            if raw is None:
+                raw = self._dict_data[dict_id] = await self._reader.read(dict_id)
             self._compressors[dict_id] = Compressor(raw)
         # Compression (zstd releases the GIL) and sealing run in a worker thread, so a long
         # first backup never stalls the event loop that the daemon's mirror passes share.
@@ -116,18 +133,26 @@ class PackWriter:
         if not len(self._builder):
             return
         pack: FinishedPack = self._builder.finish(self._key)
-        await self._target.put(pack_path(pack.name), pack.data)
+        try:
+            await self._target.put(pack_path(pack.name), pack.file)
+        finally:
+            pack.close()
         if self._lock_for is not None:
             await self._target.lock_until(pack_path(pack.name), datetime.now(UTC) + self._lock_for)
-        self.bytes_stored += len(pack.data)
-        self._index.add_pack(pack.name, len(pack.data), pack.entries)
-        self.session.add_pack(pack.name, len(pack.data), pack.entries)
+        self.bytes_stored += pack.size
+        self._index.add_pack(pack.name, pack.size, pack.entries)
+        self.session.add_pack(pack.name, pack.size, pack.entries)
         self._building.difference_update(e.object_id for e in pack.entries)
 
     async def flush(self) -> None:
         for group in self._groups.groups():
             await self._settle(group)
         await self._upload()
+        # Compression contexts hold match tables (~10 MB with a dictionary, ~5 MB at level 19
+        # for the database chunks): let them go at every flush, so the dump's context is not
+        # kept through the blob upload, nor a group's between backups (the daemon keeps this
+        # writer while it runs). The next object that needs one rebuilds it in milliseconds.
+        self._compressors.clear()
 
     def take_session(self) -> IndexDoc:
         doc, self.session = self.session, IndexDoc()

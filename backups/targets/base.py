@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import IO, Protocol
 
 
 @dataclass(frozen=True)
@@ -19,9 +19,18 @@ class ObjectInfo:
     etag: str | None = None
 
 
+# What `put` takes: bytes, any bytes-like buffer (written without a copy of it), or a binary
+# file, read from its current position to its end (a pack spooled to a temporary file is
+# streamed to the target, never held whole in memory). A file must be seekable, so that a
+# retried upload can start over.
+PutData = bytes | bytearray | memoryview | IO[bytes]
+
+
 class Target(Protocol):
-    async def put(self, name: str, data: bytes) -> None:
-        """Store `data` under `name`, durably, replacing nothing silently on retry."""
+    async def put(self, name: str, data: PutData) -> None:
+        """Store `data` under `name`, durably, replacing nothing silently on retry.
+
+        The caller keeps `data` unchanged until the call returns."""
 
     async def put_if_absent(self, name: str, data: bytes) -> None:
         """Create `name` only if it does not exist; raise PreconditionFailed otherwise."""
@@ -36,6 +45,10 @@ class Target(Protocol):
         """Return the bytes; raise ObjectMissing when absent."""
 
     async def get_with_etag(self, name: str) -> tuple[bytes, str]: ...
+
+    async def digest(self, name: str) -> tuple[int, str]:
+        """Size and SHA-256 (hex) of `name`, read piece by piece, never held whole;
+        raise ObjectMissing when absent."""
 
     async def head(self, name: str) -> ObjectInfo | None: ...
 

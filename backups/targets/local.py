@@ -12,6 +12,7 @@ import asyncio
 import fcntl
 import hashlib
 import os
+import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -19,10 +20,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from backups.errors import ObjectLocked, ObjectMissing, PreconditionFailed, TargetError
-from backups.targets.base import ObjectInfo
+from backups.targets.base import ObjectInfo, PutData
 from backups.targets.names import check_name
 
 _META = ".target"
+# Files given to `put`, and objects digested, go through in pieces of this size (below
+# glibc's mmap threshold as the pack writer sets it, so the heap reuses the buffer).
+_COPY_CHUNK = 256 * 1024
 
 
 def etag_of(data: bytes) -> str:
@@ -71,11 +75,14 @@ class LocalTarget:
             finally:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
-    def _write_temp(self, data: bytes) -> Path:
+    def _write_temp(self, data: PutData) -> Path:
         fd, tmp = tempfile.mkstemp(dir=self._tmp, prefix="put-")
         try:
             with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
+                if isinstance(data, bytes | bytearray | memoryview):
+                    fh.write(data)
+                else:
+                    shutil.copyfileobj(data, fh, _COPY_CHUNK)
                 fh.flush()
                 os.fsync(fh.fileno())
         except BaseException:
@@ -115,7 +122,7 @@ class LocalTarget:
 
     # --- sync bodies ------------------------------------------------------------------
 
-    def _put(self, name: str, data: bytes) -> None:
+    def _put(self, name: str, data: PutData) -> None:
         path = self._path(name)
         tmp = self._write_temp(data)
         try:
@@ -151,12 +158,24 @@ class LocalTarget:
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
             raise ObjectMissing(f"{name} is not in {self.root}") from exc
 
+    def _digest(self, name: str) -> tuple[int, str]:
+        digest = hashlib.sha256()
+        size = 0
+        try:
+            with self._path(name).open("rb") as fh:
+                while chunk := fh.read(_COPY_CHUNK):
+                    digest.update(chunk)
+                    size += len(chunk)
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
+            raise ObjectMissing(f"{name} is not in {self.root}") from exc
+        return size, digest.hexdigest()
+
     def _head(self, name: str) -> ObjectInfo | None:
         try:
-            data = self._get(name)
+            size, etag = self._digest(name)  # the etag is the SHA-256: no need to hold the file
         except ObjectMissing:
             return None
-        return ObjectInfo(name=name, size=len(data), etag=etag_of(data))
+        return ObjectInfo(name=name, size=size, etag=etag)
 
     def _list(self, prefix: str) -> list[ObjectInfo]:
         # walk only the deepest folder the prefix pins down, then filter by string prefix
@@ -206,7 +225,7 @@ class LocalTarget:
 
     # --- the Target interface ---------------------------------------------------------
 
-    async def put(self, name: str, data: bytes) -> None:
+    async def put(self, name: str, data: PutData) -> None:
         await asyncio.to_thread(self._put, name, data)
 
     async def put_if_absent(self, name: str, data: bytes) -> None:
@@ -225,6 +244,9 @@ class LocalTarget:
     async def get_with_etag(self, name: str) -> tuple[bytes, str]:
         data = await self.get(name)
         return data, etag_of(data)
+
+    async def digest(self, name: str) -> tuple[int, str]:
+        return await asyncio.to_thread(self._digest, name)
 
     async def head(self, name: str) -> ObjectInfo | None:
         return await asyncio.to_thread(self._head, name)

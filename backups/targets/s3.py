@@ -11,22 +11,24 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
+import io
 import threading
 from collections.abc import AsyncIterator, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import Any
+from typing import IO, Any
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from backups.errors import ObjectLocked, ObjectMissing, PreconditionFailed, TargetError
-from backups.targets.base import ObjectInfo
+from backups.targets.base import ObjectInfo, PutData
 from backups.targets.credentials import read_secret
 from backups.targets.names import check_name
 from backups.targets.s3_settings import S3Settings
 
+_READ_CHUNK = 256 * 1024
 _MISSING = {"NoSuchKey", "NotFound", "404", "NoSuchVersion"}
 _CONFLICT = {"PreconditionFailed", "ConditionalRequestConflict"}
 
@@ -46,6 +48,40 @@ def _retried(exc: ClientError) -> bool:
 def _md5_etag(data: bytes) -> str:
     # S3's etag of a single-part, unencrypted upload is the quoted MD5 of the bytes
     return '"' + hashlib.md5(data, usedforsecurity=False).hexdigest() + '"'
+
+
+class _ViewBody(io.RawIOBase):
+    """A seekable, read-only file over a memoryview: botocore takes bytes, bytearrays and
+    files as a body, and a file lets it stream (and rewind for a retry) without a copy."""
+
+    def __init__(self, view: memoryview) -> None:
+        super().__init__()
+        self._view = view.cast("B")
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: len(self._view)}[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def readinto(self, buffer: Any) -> int:
+        chunk = self._view[self._pos : self._pos + len(buffer)]
+        buffer[: len(chunk)] = chunk
+        self._pos += len(chunk)
+        return len(chunk)
+
+
+def _body(data: PutData) -> bytes | bytearray | IO[bytes] | io.RawIOBase:
+    return _ViewBody(data) if isinstance(data, memoryview) else data
 
 
 _SESSION_LOCK = threading.Lock()
@@ -158,11 +194,11 @@ class S3Target:
 
     # --- the Target interface ---------------------------------------------------------
 
-    async def put(self, name: str, data: bytes) -> None:
+    async def put(self, name: str, data: PutData) -> None:
         key = self._key(name)
         try:
             await self._call(
-                "put", name, self._client.put_object, Bucket=self.bucket, Key=key, Body=data
+                "put", name, self._client.put_object, Bucket=self.bucket, Key=key, Body=_body(data)
             )
         except ClientError as exc:
             raise self._failed("put", name, exc) from exc
@@ -209,6 +245,27 @@ class S3Target:
 
         try:
             result: tuple[bytes, str] = await self._call("get", name, fetch)
+        except ClientError as exc:
+            raise self._failed("get", name, exc) from exc
+        return result
+
+    async def digest(self, name: str) -> tuple[int, str]:
+        key = self._key(name)
+
+        def fetch() -> tuple[int, str]:
+            body = self._client.get_object(Bucket=self.bucket, Key=key)["Body"]
+            digest = hashlib.sha256()
+            size = 0
+            try:
+                while chunk := body.read(_READ_CHUNK):
+                    digest.update(chunk)
+                    size += len(chunk)
+            finally:
+                body.close()
+            return size, digest.hexdigest()
+
+        try:
+            result: tuple[int, str] = await self._call("get", name, fetch)
         except ClientError as exc:
             raise self._failed("get", name, exc) from exc
         return result

@@ -14,27 +14,34 @@ import hashlib
 from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-_PARTITION = 2000
 
+def _table_text_sql(table: Table, dialect: str) -> str:
+    """One value: every row's text in primary-key order, joined by newlines (NULL if none).
 
-def _row_text_sql(table: Table, dialect: str) -> str:
+    Joining in the database spares Python a row object per table row (at 1 GB of content the
+    three large tables are ~70,000 rows, ~0.1 s of the no-change backup), and gives the same
+    text, so fingerprints recorded by earlier backups still match."""
     cols = [f'"{c.name}"' for c in table.columns]
     order = ", ".join(f'"{c.name}"' for c in table.primary_key.columns)
     if dialect == "postgresql":
         # ROW(...)::text quotes and escapes each field, so no two rows render alike.
         expr = f"CAST(ROW({', '.join(cols)}) AS TEXT)"
-    else:
-        # quote() renders NULL, numbers, text and blobs unambiguously (text with '' escaped).
-        expr = " || ',' || ".join(f"quote({c})" for c in cols)
-    return f'SELECT {expr} FROM "{table.name}" ORDER BY {order}'
+        return f"SELECT string_agg({expr}, E'\\n' ORDER BY {order}) FROM \"{table.name}\""
+    # quote() renders NULL, numbers, text and blobs unambiguously (text with '' escaped).
+    # SQLite aggregates the ordered subquery's rows in its order (group_concat has no
+    # ORDER BY of its own before 3.44); another order would only make the fingerprint differ,
+    # so the table would be dumped, never wrongly taken over.
+    expr = " || ',' || ".join(f"quote({c})" for c in cols)
+    inner = f'SELECT {expr} AS row_text FROM "{table.name}" ORDER BY {order}'
+    return f"SELECT group_concat(row_text, char(10)) FROM ({inner})"
 
 
 async def table_fingerprint(conn: AsyncConnection, table: Table) -> str:
     digest = hashlib.sha256()
     digest.update(table.name.encode() + b"\0")
     digest.update(",".join(c.name for c in table.columns).encode() + b"\0")
-    result = await conn.stream(text(_row_text_sql(table, conn.dialect.name)))
-    async for partition in result.partitions(_PARTITION):
-        digest.update("\n".join(row[0] for row in partition).encode())
+    joined = (await conn.execute(text(_table_text_sql(table, conn.dialect.name)))).scalar()
+    if joined is not None:
+        digest.update(joined.encode())
         digest.update(b"\n")
     return digest.hexdigest()

@@ -16,6 +16,7 @@ from typing import Any
 from backups.copies import read_either
 from backups.errors import BackupError
 from backups.manifest import Manifest
+from backups.packs import FLAG_REFS
 from backups.repository import Repository
 from syncd.backup.deltas import DELTA_TABLE
 from syncd.backup.rows import BLOBS_ENTRY, COPIES, meta_name
@@ -89,22 +90,42 @@ def reusable_table(
     return ReusedTable(entries, [str(k) for k in chunks], rows)
 
 
-async def reusable_blob_entries(
-    repo: Repository, prev: Previous, unchanged: set[str]
-) -> dict[str, str] | None:
-    """The previous held-blobs list and delta map entries, if they stand for this snapshot."""
-    if prev.blobs is None or not set(BLOB_TABLES) <= unchanged:
+async def held_blob_entries(repo: Repository, prev: Previous) -> dict[str, str] | None:
+    """The previous held-blobs list and delta map entries, if the repository still has every
+    object they reach. They stand for this snapshot when the BLOB_TABLES are unchanged too;
+    this half reads only the repository, so a backup runs it while the database computes
+    the fingerprints."""
+    if prev.blobs is None:
         return None
     refs = prev.tree.get(BLOBS_ENTRY)
     deltas = _entries(prev.tree, DELTA_TABLE)
     if refs is None or not all(repo.has(oid) for oid in [refs, *deltas.values()]):
         return None
     try:
-        held = await repo.reachable([refs])
+        if not await _all_indexed(repo, refs):
+            return None
     except BackupError:
         return None
     finally:
         repo.reader.forget_cache()
-    if not all(oid in repo.index for oid in held):
-        return None
     return {BLOBS_ENTRY: refs, **deltas}
+
+
+async def _all_indexed(repo: Repository, root: str) -> bool:
+    """Whether `root` and everything reachable from it through refs objects is indexed: the
+    walk of `Repository.reachable` and the index check in one pass, stopping at the first
+    object missing (a no-change backup at 1 GB of content checks ~25,000)."""
+    seen: set[str] = set()
+    todo = [root]
+    while todo:
+        oid = todo.pop()
+        if oid in seen:
+            continue
+        seen.add(oid)
+        loc = repo.index.lookup(oid)
+        if loc is None:
+            return False
+        if loc.flags & FLAG_REFS:
+            body = await repo.read(oid)
+            todo.extend(body[i : i + 32].hex() for i in range(0, len(body), 32))
+    return True

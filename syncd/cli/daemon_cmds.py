@@ -5,16 +5,23 @@ from __future__ import annotations
 import asyncio
 import signal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from syncd.cli.common import config_option, read_config, run
 from syncd.config import Config
-from syncd.daemon import Daemon
-from syncd.service import Notifier, Watchdog, configure_logging, watchdog_interval
+
+# The daemon (scheduler, web status page, metrics, the mirror) is imported by the commands
+# that run it, so the other commands start without it.
+if TYPE_CHECKING:
+    from syncd.service import Watchdog
 
 
 async def _serve(config: Config, burst: bool) -> None:
+    from syncd.daemon import Daemon
+    from syncd.service import Notifier, Watchdog, watchdog_interval
+
     daemon = Daemon(config)
     notifier = Notifier.from_env()
     watchdog: Watchdog | None = None
@@ -49,6 +56,8 @@ async def _serve(config: Config, burst: bool) -> None:
 @click.option("--burst", is_flag=True, help="Mirror every due site once, then exit.")
 def run_daemon(config_file: Path | None, burst: bool) -> None:
     """Run the daemon in the foreground (what the systemd unit starts)."""
+    from syncd.service import configure_logging
+
     config = read_config(config_file)
     configure_logging(config.daemon.log_format)
     run(_serve(config, burst))

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from syncd.cli.common import config_option, read_config, run, with_store
-from syncd.store.db import upgrade
-from syncd.store.open import store_url
-from syncd.store.store import Store
-from syncd.textview import document_text, unified
+
+# The store (SQLAlchemy) is imported by the commands that open it, not at start-up.
+if TYPE_CHECKING:
+    from syncd.store.store import Store
 
 
 @click.group("db")
@@ -23,6 +24,9 @@ def db_group() -> None:
 @config_option
 def db_upgrade(config_file: Path | None) -> None:
     """Apply pending schema migrations."""
+    from syncd.store.db import upgrade
+    from syncd.store.open import store_url
+
     url = store_url(read_config(config_file))
     run(upgrade(url))
     click.echo("store schema is up to date")
@@ -55,6 +59,7 @@ def history(config_file: Path | None, item: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the stored document as JSON.")
 def show(config_file: Path | None, item: str, seq: int | None, as_json: bool) -> None:
     """Print one revision of ITEM."""
+    from syncd.textview import document_text
 
     async def action(store: Store) -> None:
         info = await store.find_item(item)
@@ -75,6 +80,7 @@ def show(config_file: Path | None, item: str, seq: int | None, as_json: bool) ->
 @click.argument("rev_b", type=int)
 def diff(config_file: Path | None, item: str, rev_a: int, rev_b: int) -> None:
     """Unified diff of the text of two revisions of ITEM."""
+    from syncd.textview import document_text, unified
 
     async def action(store: Store) -> None:
         info = await store.find_item(item)

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from syncd.errors import StoreError
+
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -52,6 +53,10 @@ def create_engine(url: str) -> AsyncEngine:
 
 
 def _alembic_config(url: str) -> AlembicConfig:
+    # Alembic (~11 MB of modules) is imported only to migrate: Store imports this module, and
+    # a backup or a restore into an existing store never needs it.
+    from alembic.config import Config as AlembicConfig
+
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -60,6 +65,8 @@ def _alembic_config(url: str) -> AlembicConfig:
 
 async def upgrade(url: str) -> None:
     """Apply every pending migration. Alembic's env runs its own event loop, so use a thread."""
+    from alembic import command
+
     try:
         await asyncio.to_thread(command.upgrade, _alembic_config(url), "head")
     except OSError as exc:
