@@ -36,7 +36,7 @@ class DumpedChunk:
     body: bytes  # copy "a"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per blob of the store, held through a backup
 class BlobRow:
     sha: str
     size: int
@@ -140,7 +140,12 @@ async def blob_rows(conn: AsyncConnection) -> list[BlobRow]:
     rows = await conn.execute(
         select(t.blobs.c.sha, t.blobs.c.size, t.blobs.c.content_type).order_by(t.blobs.c.created_at)
     )
-    return [BlobRow(r.sha, int(r.size), r.content_type) for r in rows]
+    # the driver returns a new string per row; a few content types are shared by all
+    types: dict[str | None, str | None] = {}
+    return [
+        BlobRow(r.sha, int(r.size), types.setdefault(r.content_type, r.content_type))
+        for r in rows
+    ]
 
 
 async def blob_sites(conn: AsyncConnection) -> dict[str, str]:
