@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import zstandard
 from sqlalchemy import func, insert, select, text
@@ -36,6 +37,11 @@ from syncd.store.store import Store, utcnow
 Progress = Callable[[str, int, int], None]
 _BATCH = 500
 _WRITERS = 6
+# Bulk blob writes go to a thread in batches: at most _BATCHES in flight and one filling, so
+# about three times _BATCH_BYTES of blob data is held at once.
+_BATCHES = 2
+_BATCH_BYTES = 4 * 1024 * 1024
+_BATCH_BLOBS = 256
 
 
 @dataclass
@@ -191,26 +197,40 @@ async def _delta_map(source: _Source, tree: dict[str, str]) -> dict[str, Delta]:
 
 
 class _BlobWriter:
-    """A few blob writes at once, each in a thread.
+    """Blob writes in worker threads, a few at once.
 
-    Into a local blob folder the writes go in bulk mode (fast level, no fsync per file) and
-    `drain` syncs them all at once: the folder starts empty, rows naming the blobs are only
-    committed after that sync, and a restore that fails half-way is simply run again. Other
-    blob stores keep their usual durable put.
+    Into a local blob folder the writes go in bulk mode (fast level, no fsync per file), in
+    batches of about `_BATCH_BYTES` per thread hand-off, and `drain` syncs them all at once:
+    the folder starts empty, rows naming the blobs are only committed after that sync, and a
+    restore that fails half-way is simply run again. Other blob stores keep their usual
+    durable put, one blob per task.
     """
 
     def __init__(self, store: Store) -> None:
         self.store = store
         self.bulk = store.blobs if isinstance(store.blobs, LocalBlobStore) else None
-        self.writing: set[asyncio.Task[str]] = set()
+        self.writing: set[asyncio.Future[Any]] = set()
+        self.batch: list[tuple[bytes, str]] = []
+        self.batch_bytes = 0
 
     async def put(self, data: bytes, sha: str) -> None:
         """Write `data`, whose SHA-256 the caller has checked to be `sha`."""
-        if self.bulk is not None:
-            self.writing.add(asyncio.ensure_future(self.bulk.put_bulk(data, sha)))
-        else:
-            self.writing.add(asyncio.ensure_future(self.store.blobs.put(data)))
-        if len(self.writing) >= _WRITERS:
+        if self.bulk is None:
+            await self._start(self.store.blobs.put(data), _WRITERS)
+            return
+        self.batch.append((data, sha))
+        self.batch_bytes += len(data)
+        if self.batch_bytes >= _BATCH_BYTES or len(self.batch) >= _BATCH_BLOBS:
+            await self._send_batch()
+
+    async def _send_batch(self) -> None:
+        if self.bulk is not None and self.batch:
+            batch, self.batch, self.batch_bytes = self.batch, [], 0
+            await self._start(self.bulk.put_bulk_many(batch), _BATCHES)
+
+    async def _start(self, write: Awaitable[Any], limit: int) -> None:
+        self.writing.add(asyncio.ensure_future(write))
+        if len(self.writing) >= limit:
             finished, self.writing = await asyncio.wait(
                 self.writing, return_when=asyncio.FIRST_COMPLETED
             )
@@ -218,6 +238,7 @@ class _BlobWriter:
                 task.result()
 
     async def drain_writes(self) -> None:
+        await self._send_batch()
         if self.writing:
             await asyncio.gather(*self.writing)
         self.writing = set()
