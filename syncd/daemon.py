@@ -17,17 +17,17 @@ from datetime import timedelta
 import structlog
 
 from connectors.http import HttpClient
-from syncd.alerting.service import AlertChecks, open_channels, policy_of
+from syncd.alerting.service import AlertChecks, gather_facts, open_channels, policy_of
 from syncd.config import Config
 from syncd.config.model import duration_seconds
 from syncd.metrics import Metrics
 from syncd.mirror.pipeline import PassResult
 from syncd.mirror.runner import Mirror, http_policy
 from syncd.scheduling import Scheduler
-from syncd.store.health import site_health, watching_since
+from syncd.store.health import watching_since
 from syncd.store.mirrorstate import MirrorState
 from syncd.store.open import open_store
-from syncd.store.status import backup_overview, ping
+from syncd.store.status import ping
 from syncd.store.store import Store, utcnow
 from syncd.web.app import WebServer
 
@@ -108,17 +108,7 @@ class Daemon:
             log.exception("alert check failed")
 
     async def _remember_health(self) -> None:
-        from syncd.backup.access import describe
-
-        places = {describe(target): target.key for target in self.config.backup_targets}
-        backups = {
-            places[b.target]: b.last_done.at
-            for b in await backup_overview(self.store.engine)
-            if b.target in places and b.last_done is not None
-        }
-        configured = {s.key for s in self.config.sites}
-        sites = [h for h in await site_health(self.store.engine) if h.key in configured]
-        self.metrics.remember(sites, places.values(), backups)
+        self.metrics.remember(*await gather_facts(self.config, self.store))
 
     async def stop(self, grace: float = 30.0) -> None:
         # let a tick in flight finish first: shutting the scheduler down cancels running jobs

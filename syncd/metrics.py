@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from datetime import datetime
+from collections.abc import Iterable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+from syncd.alerting.rules import TargetFacts
 from syncd.mirror.pipeline import PassResult
 from syncd.store.health import SiteHealth
 
@@ -82,17 +82,9 @@ class Metrics:
         if result.new or result.changed:
             self.last_change.labels(site).set(finished_at)
 
-    def remember(
-        self, sites: Iterable[SiteHealth], targets: Iterable[str], backups: Mapping[str, datetime]
-    ) -> None:
+    def remember(self, sites: Iterable[SiteHealth], targets: Iterable[TargetFacts]) -> None:
         """Start from what the store recorded, so that a restart does not silence an alert
-        (an absent series never fires): `backups` maps target keys to their last success."""
-        for target in targets:
-            self.backup_targets.labels(target).set(1)
-            # a counter first seen at 1 has no increase; start every series at 0
-            for job in ("backup", "sample"):
-                for outcome in ("ok", "failed"):
-                    self.backups.labels(target, job, outcome)
+        (an absent series never fires)."""
         for h in sites:
             self.failures.labels(h.key).set(h.failures)
             self.degraded.labels(h.key).set(1 if h.degraded else 0)
@@ -100,8 +92,14 @@ class Metrics:
                 self.last_success.labels(h.key).set(h.last_success_at.timestamp())
             if h.last_change_at is not None:
                 self.last_change.labels(h.key).set(h.last_change_at.timestamp())
-        for target, at in backups.items():
-            self.backup_success.labels(target).set(at.timestamp())
+        for target in targets:
+            self.backup_targets.labels(target.key).set(1)
+            # a counter first seen at 1 has no increase; start every series at 0
+            for job in ("backup", "sample"):
+                for outcome in ("ok", "failed"):
+                    self.backups.labels(target.key, job, outcome)
+            if target.last_success_at is not None:
+                self.backup_success.labels(target.key).set(target.last_success_at.timestamp())
 
     def render(self) -> bytes:
         return bytes(generate_latest(self.registry))

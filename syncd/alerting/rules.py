@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from syncd.spans import span
+from syncd.store.health import SiteHealth
 
 Severity = Literal["critical", "warning", "info"]
 
@@ -22,16 +23,6 @@ class Alert:
     @property
     def key(self) -> str:
         return f"{self.rule}:{self.subject}"
-
-
-@dataclass(frozen=True)
-class SiteFacts:
-    key: str
-    failures: int
-    degraded: bool
-    last_success_at: datetime | None
-    last_change_at: datetime | None
-    last_error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -62,7 +53,7 @@ def _age(now: datetime, then: datetime) -> str:
     return span((now - then).total_seconds())
 
 
-def site_alerts(site: SiteFacts, policy: AlertPolicy, now: datetime) -> list[Alert]:
+def site_alerts(site: SiteHealth, policy: AlertPolicy, now: datetime) -> list[Alert]:
     out: list[Alert] = []
     if site.failures >= policy.failing_after:
         reason = f": {site.last_error}" if site.last_error else ""
@@ -116,7 +107,7 @@ def target_alerts(
 
 
 def evaluate(
-    sites: Sequence[SiteFacts],
+    sites: Sequence[SiteHealth],
     targets: Sequence[TargetFacts],
     policy: AlertPolicy,
     now: datetime,

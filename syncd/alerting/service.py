@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING
 import structlog
 from sqlalchemy import select
 
-from syncd.alerting.rules import Alert, AlertPolicy, SiteFacts, TargetFacts, evaluate
+from syncd.alerting.rules import Alert, AlertPolicy, TargetFacts, evaluate
 from syncd.alerting.tracker import Notice, Open, Tracker
 from syncd.config import Config
 from syncd.config.model import duration_seconds
 from syncd.errors import ConfigError
 from syncd.store import schema as t
-from syncd.store.health import site_health
+from syncd.store.health import SiteHealth, site_health
 from syncd.store.status import backup_overview
 from syncd.store.store import Store, as_utc, utcnow
 
@@ -62,15 +62,12 @@ def open_channels(config: Config) -> list[Channel]:
         raise ConfigError(f"alerting.notify[{exc.index}]", str(exc)) from None
 
 
-async def gather_facts(config: Config, store: Store) -> tuple[list[SiteFacts], list[TargetFacts]]:
+async def gather_facts(config: Config, store: Store) -> tuple[list[SiteHealth], list[TargetFacts]]:
+    """What the store knows of each configured site and backup target."""
     from syncd.backup.access import describe
 
     configured = {s.key for s in config.sites}
-    sites = [
-        SiteFacts(h.key, h.failures, h.degraded, h.last_success_at, h.last_change_at, h.last_error)
-        for h in await site_health(store.engine)
-        if h.key in configured
-    ]
+    sites = [h for h in await site_health(store.engine) if h.key in configured]
     seen = {b.target: b for b in await backup_overview(store.engine)}
     targets = []
     for target in config.backup_targets:

@@ -8,24 +8,25 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from syncd.alerting.rules import Alert, AlertPolicy, SiteFacts, TargetFacts, evaluate
+from syncd.alerting.rules import Alert, AlertPolicy, TargetFacts, evaluate
 from syncd.alerting.tracker import Tracker
+from syncd.store.health import SiteHealth
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
 POLICY = AlertPolicy()
 
 
-def _site(**kw: object) -> SiteFacts:
+def _site(**kw: object) -> SiteHealth:
     base: dict[str, object] = dict(
         key="xa", failures=0, degraded=False, last_success_at=NOW - HOUR,
         last_change_at=NOW - HOUR, last_error=None,
     )  # fmt: skip
     base.update(kw)
-    return SiteFacts(**base)  # type: ignore[arg-type]
+    return SiteHealth(**base)  # type: ignore[arg-type]
 
 
-def _rules(sites: list[SiteFacts] = [], targets: list[TargetFacts] = []) -> dict[str, str]:  # noqa: B006
+def _rules(sites: list[SiteHealth] = [], targets: list[TargetFacts] = []) -> dict[str, str]:  # noqa: B006
     found = evaluate(sites, targets, POLICY, NOW, NOW - 100 * HOUR)
     return {key: alert.summary for key, alert in found.items()}
 
@@ -68,9 +69,7 @@ def test_backup_failed_until_a_later_success() -> None:
 
 def test_backup_old_and_never() -> None:
     old = TargetFacts("nas", NOW - 40 * HOUR)
-    assert _rules(targets=[old]) == {
-        "backup_old:nas": "no backup to nas has completed for 40 h"
-    }
+    assert _rules(targets=[old]) == {"backup_old:nas": "no backup to nas has completed for 40 h"}
     never = TargetFacts("usb", None)
     assert _rules(targets=[never]) == {"backup_old:usb": "no backup to usb has ever completed"}
     # a target configured an hour ago is not late yet
