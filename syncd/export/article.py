@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from syncd.export.pages import ArticleView, Attachment
 from syncd.export.select import ExportItem
 
 UNTITLED = "(Không có tiêu đề)"
@@ -77,3 +79,26 @@ def summary(item: ExportItem, limit: int = 280) -> str:
 
 def source_url(item: ExportItem) -> str:
     return text(item.document, "url") or item.revision.url
+
+
+def article_view(
+    item: ExportItem,
+    *,
+    categories: Sequence[tuple[str, str | None]],
+    body_html: str,
+    attachments: Sequence[Attachment],
+    as_of: datetime,
+) -> ArticleView:
+    """The page of one article; the callers decide links, body and attachments."""
+    return ArticleView(
+        title=title(item),
+        source_url=source_url(item),
+        published=parse_time(item.document.get("published")),
+        updated=parse_time(item.document.get("updated")),
+        author=text(item.document, "author") or None,
+        categories=categories,
+        body_html=body_html,
+        attachments=attachments,
+        revision_at=item.revision.created_at,
+        as_of=as_of,
+    )

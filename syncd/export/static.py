@@ -36,7 +36,6 @@ from syncd.export.names import (
     slugify,
 )
 from syncd.export.pages import (
-    ArticleView,
     Attachment,
     Chrome,
     ListEntry,
@@ -183,16 +182,11 @@ class StaticSite:
             if entry.kind != "image" or entry.url not in shown
         ]
         names = doc.categories(item)
-        view = ArticleView(
-            title=doc.title(item),
-            source_url=doc.source_url(item),
-            published=doc.parse_time(item.document.get("published")),
-            updated=doc.parse_time(item.document.get("updated")),
-            author=doc.text(item.document, "author") or None,
+        view = doc.article_view(
+            item,
             categories=[(n, relative(path, self.categories.path(n))) for n in names],
             body_html=body,
             attachments=attachments,
-            revision_at=item.revision.created_at,
             as_of=self.as_of,
         )
         html = article_page(self.chrome(path), view)

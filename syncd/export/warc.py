@@ -22,7 +22,7 @@ from warcio.warcwriter import WARCWriter
 from syncd import __version__
 from syncd.errors import BlobCorrupt, BlobMissing
 from syncd.export import article as doc
-from syncd.export.pages import ArticleView, Attachment, Chrome, article_page
+from syncd.export.pages import Attachment, Chrome, article_page
 from syncd.export.select import ExportItem, SelectedRevision, SiteInfo, iter_items
 from syncd.export.static import Counts
 from syncd.store.store import Store
@@ -44,12 +44,8 @@ def warc_name(site_key: str, as_of: datetime) -> str:
 def rebuilt_page(item: ExportItem, site: SiteInfo, as_of: datetime) -> bytes:
     media = doc.media_entries(item)
     body = doc.text(item.document, "body")
-    view = ArticleView(
-        title=doc.title(item),
-        source_url=doc.source_url(item),
-        published=doc.parse_time(item.document.get("published")),
-        updated=doc.parse_time(item.document.get("updated")),
-        author=doc.text(item.document, "author") or None,
+    view = doc.article_view(
+        item,
         categories=[(name, None) for name in doc.categories(item)],
         body_html=body,
         attachments=[
@@ -57,7 +53,6 @@ def rebuilt_page(item: ExportItem, site: SiteInfo, as_of: datetime) -> bytes:
             for m in media
             if m.kind != "image" or m.url not in body
         ],
-        revision_at=item.revision.created_at,
         as_of=as_of,
     )
     return article_page(Chrome(site.name, None), view).encode("utf-8")
