@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from urllib.parse import urljoin
 
-import lxml.html
 from lxml import etree
 
 from connectors.errors import ParseError
+from connectors.htmltree import Element, drop, parse_document, text_of
 from connectors.model import MediaRef
 from connectors.pageindex import PageIndex
 from connectors.sanitize import html_text, media_and_text, sanitize_html
@@ -72,7 +72,9 @@ def extract_article(
     text = decode(data, charset).text
     if not text.strip():
         raise ParseError(f"{url}: empty page")
-    root = lxml.html.document_fromstring(text)
+    root = parse_document(text)
+    if root is None:
+        raise ParseError(f"{url}: no HTML element in the page")
     # one walk of the page answers every built-in selector below (the page is scanned once)
     page = PageIndex(root, _INDEXED, _HEAD_TAGS)
     base = urljoin(url, page.first_attr("base", "href") or url)
@@ -83,16 +85,16 @@ def extract_article(
     author = next(iter(_texts(page, _AUTHOR_SELECTORS)), None)
     categories = tuple(dict.fromkeys(_texts(page, _CATEGORY_SELECTORS)))
     title_element = _title_element(page)
-    title = clean_line(title_element.text_content()) if title_element is not None else ""
+    title = clean_line(text_of(title_element)) if title_element is not None else ""
     if not title:
         title = clean_line(
             page.first_attr("meta", "content", ("property", "og:title"))
             or root.findtext(".//title")
         )
     if title_element is not None and _inside(title_element, container):
-        title_element.drop_tree()  # the title is kept apart, not repeated in the body
+        drop(title_element)  # the title is kept apart, not repeated in the body
     for junk in _JUNK(container):
-        junk.drop_tree()
+        drop(junk)
     # From here the tree has lost the title and the junk: the index answers only for
     # elements still in it.
     page.tree_changed()
@@ -114,15 +116,13 @@ def extract_article(
     )
 
 
-def _container(
-    root: lxml.html.HtmlElement, page: PageIndex, selector: str | None
-) -> lxml.html.HtmlElement | None:
+def _container(root: Element, page: PageIndex, selector: str | None) -> Element | None:
     for candidate in (selector,) if selector else DEFAULT_CONTENT_SELECTORS:
         matches = select(root, candidate) if selector else page.select(candidate)
         # (length of text, element): text_content() of a page-sized element is not cheap
         sized = []
         for match in matches:
-            text = match.text_content()
+            text = text_of(match)
             # text.strip() is the test clean_line(text) != "" without folding all the page
             # an element without children is falsy in lxml: test for presence explicitly
             if text.strip() or match.find(".//img") is not None:
@@ -133,10 +133,10 @@ def _container(
     return None
 
 
-def _title_element(page: PageIndex) -> lxml.html.HtmlElement | None:
+def _title_element(page: PageIndex) -> Element | None:
     for selector in _TITLE_SELECTORS:
         for element in page.select(selector):
-            if element.text_content().strip():
+            if text_of(element).strip():
                 return element
     return None
 
@@ -144,13 +144,13 @@ def _title_element(page: PageIndex) -> lxml.html.HtmlElement | None:
 def _texts(page: PageIndex, selectors: tuple[str, ...]) -> list[str]:
     """Non-empty texts of the elements the first matching selector finds."""
     for selector in selectors:
-        found = [clean_line(e.text_content()) for e in page.select(selector)]
+        found = [clean_line(text_of(e)) for e in page.select(selector)]
         if any(found):
             return [text for text in found if text]
     return []
 
 
-def _inside(element: etree._Element, container: etree._Element) -> bool:
+def _inside(element: Element, container: Element) -> bool:
     return any(ancestor is container for ancestor in element.iterancestors())
 
 
@@ -159,7 +159,7 @@ def _published(page: PageIndex) -> datetime | None:
     candidates = [meta] if meta else []
     for selector in _DATE_SELECTORS:
         for element in page.select(selector):
-            candidates.append(element.get("datetime") or element.text_content())
+            candidates.append(element.get("datetime") or text_of(element))
     for candidate in candidates:
         parsed = parse_page_date(candidate)
         if parsed is not None:

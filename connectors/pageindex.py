@@ -15,7 +15,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from functools import lru_cache
 
-from lxml.html import HtmlElement as Element
+from lxml import etree
+from lxml.etree import _Element as Element
 
 # cssselect matches a class against normalize-space(@class): XPath whitespace only
 _XPATH_SPACE_TO_SPACE = str.maketrans("\t\r\n", "   ")
@@ -45,6 +46,13 @@ def _wanted(selectors: frozenset[str]) -> tuple[frozenset[str], frozenset[str], 
     return frozenset(tags), frozenset(ids), frozenset(classes)
 
 
+@lru_cache(maxsize=4096)
+def _wanted_classes_of(wanted: frozenset[str], value: str) -> tuple[str, ...]:
+    """The wanted classes a class attribute names. Cached: a site's pages repeat the same
+    few class attributes (skin, panes, containers) on every page."""
+    return tuple(wanted.intersection(_classes(value)))
+
+
 def _matches(element: Element, simple: str) -> bool:
     if simple[0] == ".":
         value: str | None = element.get("class")
@@ -69,18 +77,17 @@ class PageIndex:
         self._tags = frozenset(tags)
         wanted_tags, wanted_ids, wanted_classes = _wanted(self._selectors)
         wanted_tags |= self._tags
-        for element in root.iter():
+        for element in root.iter(etree.Element):  # elements only: no comments or PIs
             tag = element.tag
-            if not isinstance(tag, str):  # comments and processing instructions
-                continue
             if tag in wanted_tags:
                 self._by_tag[tag].append(element)
-            ident = element.get("id")
-            if ident in wanted_ids:
+            get = element.get
+            ident = get("id")
+            if ident is not None and ident in wanted_ids:
                 self._by_id[ident].append(element)
-            value = element.get("class")
+            value = get("class")
             if value:
-                for name in wanted_classes.intersection(_classes(value)):
+                for name in _wanted_classes_of(wanted_classes, value):
                     self._by_class[name].append(element)
 
     def tree_changed(self) -> None:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import posixpath
 import re
+from contextvars import ContextVar
 from urllib.parse import unquote, urljoin, urlsplit
 
-import lxml.html
 import nh3
 from lxml import etree
 
+from connectors.htmltree import parse_fragment, text_of
 from connectors.model import MediaRef
 from connectors.text import clean_line, nfc
 
@@ -43,27 +44,38 @@ DOCUMENT_EXTENSIONS = frozenset(
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".svg"})
 
 
+# The base URL of the document being cleaned, for the attribute filter: nh3's Cleaner is built
+# once (building one per call cost as much as the cleaning), so it cannot hold the base itself.
+_BASE: ContextVar[str] = ContextVar("sanitize_base")
+
+
+def _absolute(tag: str, attribute: str, value: str) -> str | None:
+    if attribute in _URL_ATTRIBUTES:
+        value = value.strip()
+        if not value:
+            return None
+        return urljoin(_BASE.get(), value)
+    return value
+
+
+_CLEANER = nh3.Cleaner(
+    tags=set(_TAGS),
+    attributes={tag: set(names) for tag, names in _ATTRIBUTES.items()},
+    url_schemes=set(_SCHEMES),
+    attribute_filter=_absolute,
+    link_rel=None,
+    strip_comments=True,
+)
+
+
 def sanitize_html(html: str, base_url: str) -> str:
     """Safe HTML: allowed tags and attributes only, scripts and styles dropped with their
     content, every href/src absolute against ``base_url``, text NFC."""
-
-    def absolute(tag: str, attribute: str, value: str) -> str | None:
-        if attribute in _URL_ATTRIBUTES:
-            value = value.strip()
-            if not value:
-                return None
-            return urljoin(base_url, value)
-        return value
-
-    cleaned = nh3.clean(
-        html,
-        tags=set(_TAGS),
-        attributes={tag: set(names) for tag, names in _ATTRIBUTES.items()},
-        url_schemes=set(_SCHEMES),
-        attribute_filter=absolute,
-        link_rel=None,
-        strip_comments=True,
-    )
+    token = _BASE.set(base_url)
+    try:
+        cleaned = _CLEANER.clean(html)
+    finally:
+        _BASE.reset(token)
     return nfc(cleaned).strip()
 
 
@@ -71,8 +83,7 @@ def html_text(html: str) -> str:
     """The visible text of an HTML fragment, whitespace folded: for summaries and comparisons."""
     if not html.strip():
         return ""
-    root = lxml.html.fragment_fromstring(html, create_parent="div")
-    return clean_line(root.text_content())
+    return clean_line(text_of(parse_fragment(html)))
 
 
 def _extension(path: str) -> str:
@@ -108,11 +119,9 @@ def media_and_text(html: str) -> tuple[tuple[MediaRef, ...], str]:
     whitespace (html_text(html) == clean_line(text)), from one parse."""
     if not html.strip():
         return (), ""
-    root = lxml.html.fragment_fromstring(html, create_parent="div")
+    root = parse_fragment(html)
     found: dict[str, MediaRef] = {}
     for element in root.iter("img", "a"):
-        if not isinstance(element.tag, str):
-            continue
         if element.tag == "img":
             url = (element.get("src") or "").strip()
             if url.startswith(("http://", "https://")) and url not in found:
@@ -125,4 +134,4 @@ def media_and_text(html: str) -> tuple[tuple[MediaRef, ...], str]:
                     found[url] = MediaRef(url, "document", _filename(url, text))
                 elif _extension(urlsplit(url).path) in IMAGE_EXTENSIONS:
                     found[url] = MediaRef(url, "image", _filename(url, ""))
-    return tuple(found.values()), root.text_content()
+    return tuple(found.values()), text_of(root)

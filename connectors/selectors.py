@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-import lxml.html
 from cssselect import SelectorError
 from lxml import etree
 from lxml.cssselect import CSSSelector
@@ -33,7 +32,7 @@ def compile_selector(selector: str, option: str = "content_selector") -> etree.X
         raise OptionsError(option, f"invalid XPath {selector!r}: {error}") from None
 
 
-def select(root: lxml.html.HtmlElement, selector: str) -> list[lxml.html.HtmlElement]:
+def select(root: etree._Element, selector: str) -> list[etree._Element]:
     """The elements ``selector`` matches under ``root``, in document order. XPath may also
     yield strings, numbers, comments: only elements (whose tag is a name) are kept."""
     found = compile_selector(selector)(root)

@@ -84,6 +84,12 @@ def test_empty_page_is_a_parse_error() -> None:
         extract_article(b"  ", "https://x.vn/")
 
 
+def test_page_without_any_element_is_a_parse_error() -> None:
+    # lxml finds no root in a page of nothing but a comment: a clear error, not a crash
+    with pytest.raises(ParseError, match="no HTML element"):
+        extract_article(b"<!-- trang tr\xe1\xbb\x91ng -->", "https://x.vn/")
+
+
 def test_sanitize_keeps_structure_and_absolutises() -> None:
     html = (
         '<h2>A</h2><table><tr><td colspan="2" style="x">1</td></tr></table>'
