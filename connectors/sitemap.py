@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from lxml import etree
 
@@ -50,33 +51,55 @@ def parse_sitemap(data: bytes) -> Sitemap:
         root = etree.fromstring(data, _parser(recover=True)) if data.strip() else None
     if root is None:
         raise ParseError("sitemap: empty or unreadable document")
-    kind = etree.QName(root).localname
+    kind = _local(root.tag)
     if kind not in ("urlset", "sitemapindex"):
         raise ParseError(f"sitemap: root element is <{kind}>, not urlset or sitemapindex")
     child = "url" if kind == "urlset" else "sitemap"
     found: list[SitemapUrl] = []
     for element in root:
-        if not isinstance(element.tag, str) or etree.QName(element).localname != child:
+        tag = element.tag
+        if not isinstance(tag, str) or _local(tag) != child:
             continue
-        loc = _child_text(element, "loc")
+        loc, lastmod = _loc_and_lastmod(element)
         if loc:
-            found.append(SitemapUrl(loc, parse_lastmod(_child_text(element, "lastmod"))))
+            found.append(SitemapUrl(loc, parse_lastmod(lastmod)))
     if kind == "urlset":
         return Sitemap(tuple(found), (), malformed)
     return Sitemap((), tuple(u.loc for u in found), malformed)
 
 
-def _child_text(element: etree._Element, name: str) -> str | None:
+def _local(tag: str) -> str:
+    """The local name of a tag as lxml writes it ({namespace}name), without building a QName
+    for each of a sitemap's tens of thousands of elements."""
+    return tag.rpartition("}")[2]
+
+
+def _loc_and_lastmod(element: etree._Element) -> tuple[str | None, str | None]:
+    """The first <loc> and <lastmod> child texts, stripped (None when absent or blank), from
+    one pass over the children."""
+    loc = lastmod = None
     for child in element:
-        if isinstance(child.tag, str) and etree.QName(child).localname == name:
-            return (child.text or "").strip() or None
-    return None
+        tag = child.tag
+        if not isinstance(tag, str):
+            continue
+        name = _local(tag)
+        if name == "loc" and loc is None:
+            loc = (child.text or "").strip()
+        elif name == "lastmod" and lastmod is None:
+            lastmod = (child.text or "").strip()
+    return loc or None, lastmod or None
 
 
 def parse_lastmod(value: str | None) -> datetime | None:
     """W3C datetime (yyyy-MM-dd, or with a time and zone) to UTC; None if unreadable."""
     if not value:
         return None
+    return _parse_lastmod(value)
+
+
+@lru_cache(maxsize=4096)
+def _parse_lastmod(value: str) -> datetime | None:
+    # cached: a sitemap repeats the same few dates (whole days, publishing runs) many times
     text = value.strip().replace("Z", "+00:00")
     try:
         parsed = datetime.fromisoformat(text)

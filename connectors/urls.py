@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 # Parameters that track a visit rather than name a document.
@@ -41,9 +42,13 @@ def normalize_key(key: str) -> str:
 _DNN_SLUG = re.compile(r"(/(?:articleid|post|postid)/\d+)(?:/[^/?#]*)?$", re.IGNORECASE)
 
 
+@lru_cache(maxsize=1 << 16)
 def dnn_key(url: str) -> str:
     """The source key of a DNN page: `normalize_key` with the path lower-cased (IIS ignores
-    case) and without the title slug, so that a retitled article stays the same item."""
+    case) and without the title slug, so that a retitled article stays the same item.
+
+    Cached: every pass keys each URL of every sitemap again, and normalising a URL costs
+    more than a conditional GET's own bookkeeping (64k entries hold a large network)."""
     parts = urlsplit(normalize_key(url))
     if not parts.netloc:
         return url.strip()

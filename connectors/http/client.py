@@ -12,10 +12,11 @@ import random
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import aiohttp
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
+from yarl import URL
 
 from connectors.errors import (
     ConnectionFailed,
@@ -244,16 +245,22 @@ class HttpClient:
         if session is None:
             raise RuntimeError("HttpClient used before start()")
         current, seen = url, {url}
-        parts = urlsplit(url)
-        # A site marked local trusts its own host only: where it redirects is judged afresh.
-        trusted = (parts.hostname or "").lower()
-        for hop in range(self.policy.max_redirects + 1):
-            if hop:
-                parts = urlsplit(current)
-            if parts.scheme not in ("http", "https") or not parts.hostname:
+        trusted: str | None = None
+        for _hop in range(self.policy.max_redirects + 1):
+            # one parse per hop, handed to aiohttp as is (it would parse a string again)
+            try:
+                target = URL(current)
+                host, port = target.host, target.port
+            except (ValueError, TypeError) as error:
+                raise FetchError(url, f"invalid URL: {current}") from error
+            if target.scheme not in ("http", "https") or not host:
                 raise FetchError(url, f"not an http(s) URL: {current}")
-            host = parts.hostname.lower()
-            port = parts.port or (443 if parts.scheme == "https" else 80)
+            host = host.lower()
+            port = port or (443 if target.scheme == "https" else 80)
+            if trusted is None:
+                # A site marked local trusts its own host only: where it redirects is judged
+                # afresh.
+                trusted = host
             if allow_private and host == trusted:
                 assert self._resolver is not None
                 self._resolver.trusted.add(host)
@@ -262,7 +269,7 @@ class HttpClient:
             async with (
                 self._slot(f"{host}:{port}"),
                 session.request(
-                    method, current, headers=headers, data=body, allow_redirects=False
+                    method, target, headers=headers, data=body, allow_redirects=False
                 ) as raw,
             ):
                 location = raw.headers.get("Location")

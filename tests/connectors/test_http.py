@@ -15,6 +15,7 @@ from aiohttp import web
 from connectors.errors import (
     Blocked,
     ConnectionFailed,
+    FetchError,
     HttpStatus,
     Timeout,
     TooLarge,
@@ -225,6 +226,21 @@ async def test_connection_refused_is_a_fetch_error(http: HttpClient) -> None:
     # Port 9 (discard) on loopback: nothing listens there on these machines.
     with pytest.raises(ConnectionFailed):
         await http.get("http://127.0.0.1:9/", allow_private=True)
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("http://127.0.0.1:99999/", "invalid URL"),
+        ("http://[::1/", "invalid URL"),
+        ("ftp://127.0.0.1/file", r"not an http\(s\) URL"),
+        ("/relative/path", r"not an http\(s\) URL"),
+    ],
+)
+async def test_unusable_urls_are_fetch_errors(http: HttpClient, url: str, problem: str) -> None:
+    # URLs come from remote content: a bad one is one failed item, never an unexpected crash
+    with pytest.raises(FetchError, match=problem):
+        await http.get(url, allow_private=True)
 
 
 async def test_conditional_get_round_trip(serve: Serve, http: HttpClient) -> None:
