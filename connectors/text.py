@@ -63,17 +63,28 @@ def _fits(data: bytes, codec: str) -> bool:
     return True
 
 
-def _trust(data: bytes, codec: str | None) -> bool:
-    """A declared codec is trusted when the bytes decode with it, unless it is a legacy codec
-    and the bytes are also valid non-ASCII UTF-8 (real single-byte text is almost never valid
-    UTF-8 by accident), or it is a Latin code page and the bytes carry windows-1258 tones."""
-    if codec is None or not _fits(data, codec):
-        return False
+def _decoded(data: bytes, codec: str) -> str | None:
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError:
+        return None
+
+
+def _trusted(data: bytes, codec: str | None) -> str | None:
+    """The text when a declared codec is trusted: the bytes decode with it, unless it is a
+    legacy codec and the bytes are also valid non-ASCII UTF-8 (real single-byte text is almost
+    never valid UTF-8 by accident), or it is a Latin code page and the bytes carry windows-1258
+    tones. Returns the decoded text so that a page is decoded once, not twice."""
+    if codec is None:
+        return None
+    text = _decoded(data, codec)
+    if text is None:
+        return None
     if codec.startswith("utf") or data.isascii():
-        return True
+        return text
     if codec in _LATIN and looks_cp1258(data):
-        return False
-    return not _fits(data, "utf-8")
+        return None
+    return None if _fits(data, "utf-8") else text
 
 
 def looks_cp1258(data: bytes) -> bool:
@@ -104,13 +115,15 @@ def decode(data: bytes, declared: str | None = None) -> Decoded:
         if data.startswith(bom):
             return _done(data[len(bom) :].decode(codec, errors="replace"), codec, "bom")
     header = codec_name(declared)
-    if _trust(data, header):
+    text = _trusted(data, header)
+    if text is not None:
         assert header is not None
-        return _done(data.decode(header), header, "declared")
+        return _done(text, header, "declared")
     document = codec_name(declared_in_document(data))
-    if _trust(data, document):
+    text = _trusted(data, document)
+    if text is not None:
         assert document is not None
-        return _done(data.decode(document), document, "document")
+        return _done(text, document, "document")
     if _fits(data, "utf-8"):
         return _done(data.decode("utf-8"), "utf-8", "utf-8")
     codec = detect(data)
