@@ -1,4 +1,5 @@
-"""Reading the store for a snapshot: every table as chunks, and the blobs it holds.
+"""Reading the store for a snapshot: every table (but `documents`) as chunks, and the blobs
+it holds.
 
 Everything is read inside one transaction, so the rows and the blob list describe one moment
 (REPEATABLE READ on PostgreSQL; an explicit read transaction on SQLite, whose driver would
@@ -43,6 +44,13 @@ class BlobRow:
     content_type: str | None
 
 
+# Every table but `documents`: the documents' content goes into the snapshot as blobs (each
+# has its `blobs` row), and a restore writes it back as blob files, which the store reads.
+BACKED_UP_TABLES: tuple[Table, ...] = tuple(
+    table for table in t.metadata.sorted_tables if table is not t.documents
+)
+
+
 @asynccontextmanager
 async def read_snapshot(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     async with engine.connect() as conn:
@@ -68,7 +76,7 @@ async def alembic_revision(conn: AsyncConnection) -> str | None:
 async def dump_tables(
     conn: AsyncConnection, skip: frozenset[str] = frozenset()
 ) -> AsyncIterator[DumpedChunk]:
-    for table in t.metadata.sorted_tables:
+    for table in BACKED_UP_TABLES:
         if table.name in skip:
             continue
         pk = list(table.primary_key.columns)
@@ -143,8 +151,7 @@ async def blob_rows(conn: AsyncConnection) -> list[BlobRow]:
     # the driver returns a new string per row; a few content types are shared by all
     types: dict[str | None, str | None] = {}
     return [
-        BlobRow(r.sha, int(r.size), types.setdefault(r.content_type, r.content_type))
-        for r in rows
+        BlobRow(r.sha, int(r.size), types.setdefault(r.content_type, r.content_type)) for r in rows
     ]
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import func, insert, select, text
 
 from backups.repository import Repository, Snapshot
 from syncd.backup.deltas import Delta, apply_delta, decode_map, map_chunks
+from syncd.backup.dump import BACKED_UP_TABLES
 from syncd.backup.errors import NoSuchSnapshot, StoreNotEmpty
 from syncd.backup.rows import Chunk, decode_chunk
 from syncd.backup.scope import (
@@ -112,7 +113,7 @@ class _Source:
 
 
 async def _read_rows(source: _Source, snap: Snapshot, scope: Scope, report: RestoreReport) -> Rows:
-    tables = {tb.name: tb for tb in t.metadata.sorted_tables}
+    tables = {tb.name: tb for tb in BACKED_UP_TABLES}
     wanted = set(tables) if scope.whole else set(PARTIAL_TABLES)
     copies: dict[tuple[str, str], list[str]] = {}
     for name, oid in snap.tree.items():
@@ -208,7 +209,7 @@ class _BlobWriter:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self.bulk = store.blobs if isinstance(store.blobs, LocalBlobStore) else None
+        self.bulk = store.files if isinstance(store.files, LocalBlobStore) else None
         self.writing: set[asyncio.Future[Any]] = set()
         self.batch: list[tuple[bytes, str]] = []
         self.batch_bytes = 0
@@ -216,7 +217,7 @@ class _BlobWriter:
     async def put(self, data: bytes, sha: str) -> None:
         """Write `data`, whose SHA-256 the caller has checked to be `sha`."""
         if self.bulk is None:
-            await self._start(self.store.blobs.put(data), _WRITERS)
+            await self._start(self.store.files.put(data), _WRITERS)
             return
         self.batch.append((data, sha))
         self.batch_bytes += len(data)
@@ -258,7 +259,10 @@ async def _restore_blobs(
     deltas: dict[str, Delta],
     progress: Progress,
 ) -> set[str]:
-    """Write every readable needed blob into the store's blob store; the lost ones.
+    """Write every readable needed blob into the store's blob files; the lost ones.
+
+    Revision documents too: the store reads a document from its files when the `documents`
+    table does not hold it, and bulk files need no transaction (nor a copy in the database).
 
     Whole objects stream pack by pack (one pack in memory at a time); pages stored as deltas
     are rebuilt afterwards, shallowest first, from bases already written."""
@@ -288,7 +292,7 @@ async def _restore_blobs(
     for sha in sorted(patches, key=lambda s: deltas[s].depth):
         base = deltas[sha].base
         try:
-            data = apply_delta(await store.blobs.get(base), patches[sha])
+            data = apply_delta(await store.files.get(base), patches[sha])
         except (StoreError, zstandard.ZstdError):
             lost.add(sha)
             continue
@@ -303,7 +307,7 @@ async def _restore_blobs(
     await writer.drain()
     for sha in sorted(needed - lost - known):
         # The blobs table chunk was lost but the blob was not: rebuild its row.
-        data = await store.blobs.get(sha)
+        data = await store.files.get(sha)
         rows["blobs"].append(
             {"sha": sha, "size": len(data), "content_type": None, "created_at": utcnow()}
         )
@@ -313,14 +317,14 @@ async def _restore_blobs(
 async def _insert_rows(store: Store, rows: Rows) -> dict[str, int]:
     counts: dict[str, int] = {}
     async with store.engine.begin() as conn:
-        for table in t.metadata.sorted_tables:
+        for table in BACKED_UP_TABLES:
             table_rows = rows.get(table.name, [])
             for start in range(0, len(table_rows), _BATCH):
                 await conn.execute(insert(table), table_rows[start : start + _BATCH])
             counts[table.name] = len(table_rows)
         if conn.dialect.name == "postgresql":
             # Rows came with their ids: move each id sequence past them for later inserts.
-            for table in t.metadata.sorted_tables:
+            for table in BACKED_UP_TABLES:
                 pk = list(table.primary_key.columns)
                 if len(pk) == 1 and pk[0].autoincrement is True:
                     name = table.name

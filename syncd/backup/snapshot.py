@@ -33,6 +33,7 @@ from syncd.backup.deltas import (
     map_chunks,
 )
 from syncd.backup.dump import (
+    BACKED_UP_TABLES,
     BlobRow,
     alembic_revision,
     blob_rows,
@@ -45,12 +46,16 @@ from syncd.backup.fingerprint import table_fingerprint
 from syncd.backup.reuse import BLOB_TABLES, held_blob_entries, previous_snapshot, reusable_table
 from syncd.backup.rows import BLOBS_ENTRY, meta_name, recopy, tree_name
 from syncd.errors import StoreError
-from syncd.store import schema as t
+from syncd.store.blobs import decompress_verified
 from syncd.store.store import Store
 
 Progress = Callable[[str, int, int], None]
 FORMAT = 2  # 2: the meta copies carry table fingerprints
 _PREFETCH = 8  # blobs read ahead of the repository writer
+# Blobs whose documents are read from the database in one query: the window's documents (and
+# their delta bases) are held compressed until uploaded, so large pages make smaller windows.
+_WINDOW = 256
+_WINDOW_BYTES = 1 << 20
 _REFS_PER_LIST = 1000
 
 
@@ -160,7 +165,7 @@ async def run_backup(
         async with read_snapshot(store.engine) as conn:
             tables: dict[str, dict[str, Any]] = {}
             unchanged: set[str] = set()
-            for table in t.metadata.sorted_tables:
+            for table in BACKED_UP_TABLES:
                 fingerprint = await table_fingerprint(conn, table)
                 tables[table.name] = {"chunks": [], "rows": 0, "fingerprint": fingerprint}
                 reused = reusable_table(repo, prev, table.name, fingerprint)
@@ -293,27 +298,43 @@ class _Uploader:
         self.deltas, self.result = deltas, result
 
     async def upload(self, new: list[BlobRow], progress: Progress) -> set[str]:
-        """Read blobs a few ahead (the store decompresses in threads), add them in order."""
+        """Read blobs a few ahead (files decompress in threads), add them in order.
+
+        Documents held in the database (and the previous revisions' documents that deltas are
+        made against) are read a window of rows at a time, one query each, not one per blob."""
         present: set[str] = set()
-        queue: asyncio.Queue[asyncio.Task[bytes] | None] = asyncio.Queue(_PREFETCH)
+        queue: asyncio.Queue[tuple[asyncio.Future[bytes], bytes | None] | None] = asyncio.Queue(
+            _PREFETCH
+        )
 
         async def feed() -> None:
-            for row in new:
-                await queue.put(asyncio.ensure_future(self.store.blobs.get(row.sha)))
+            for window in _windows(new):
+                bases = [b for row in window if (b := self.bases.get(row.sha)) is not None]
+                held = await self.store.blobs.stored_documents([r.sha for r in window] + bases)
+                for row in window:
+                    stored = held.get(row.sha)
+                    read = (
+                        asyncio.ensure_future(self.store.files.get(row.sha))
+                        if stored is None
+                        else asyncio.ensure_future(_verified(row.sha, stored))
+                    )
+                    base = self.bases.get(row.sha)
+                    await queue.put((read, held.get(base) if base is not None else None))
             await queue.put(None)
 
         feeder = asyncio.ensure_future(feed())
         try:
             for done, row in enumerate(new, start=1):
-                task = await queue.get()
-                assert task is not None
+                next_read = await queue.get()
+                assert next_read is not None
+                task, stored_base = next_read
                 try:
                     data = await task
                 except StoreError:
                     # A blob the store itself lost cannot be backed up; say so, go on.
                     self.result.unreadable_blobs.append(row.sha)
                     continue
-                if await self._add(row, data):
+                if await self._add(row, data, stored_base):
                     self.result.blobs_added += 1
                 if row.sha not in self.deltas:
                     present.add(row.sha)
@@ -323,30 +344,55 @@ class _Uploader:
             while not queue.empty():
                 pending = queue.get_nowait()
                 if pending is not None:
-                    pending.cancel()
+                    pending[0].cancel()
         return present
 
-    async def _add(self, row: BlobRow, data: bytes) -> bool:
+    async def _add(self, row: BlobRow, data: bytes, stored_base: bytes | None) -> bool:
         group = _group_for(row, self.sites.get(row.sha))
         base = self.bases.get(row.sha)
         if group is not None and base is not None:
-            delta = await self._delta(base, data)
+            delta = await self._delta(base, data, stored_base)
             if delta is not None:
                 oid = hashlib.sha256(delta[0]).hexdigest()
                 self.deltas[row.sha] = Delta(oid, base, delta[1])
                 return await self.repo.add(oid, delta[0], "delta")
         return await self.repo.add(row.sha, data, "blob", group)
 
-    async def _delta(self, base: str, data: bytes) -> tuple[bytes, int] | None:
+    async def _delta(
+        self, base: str, data: bytes, stored_base: bytes | None
+    ) -> tuple[bytes, int] | None:
+        """`stored_base`: the base's compressed bytes when the database holds it."""
         depth = self.deltas[base].depth + 1 if base in self.deltas else 1
         if depth > MAX_DEPTH or not (base in self.deltas or self.repo.has(base)):
             return None
         try:
-            base_data = await self.store.blobs.get(base)
+            if stored_base is None:
+                base_data = await self.store.files.get(base)
+            else:
+                base_data = decompress_verified(base, stored_base)
         except StoreError:
             return None
         delta = make_delta(base_data, data)
         return (delta, depth) if delta is not None else None
+
+
+def _windows(rows: list[BlobRow]) -> Iterator[list[BlobRow]]:
+    """Consecutive rows, at most _WINDOW of them or about _WINDOW_BYTES of content each."""
+    window: list[BlobRow] = []
+    size = 0
+    for row in rows:
+        window.append(row)
+        size += row.size
+        if len(window) >= _WINDOW or size >= _WINDOW_BYTES:
+            yield window
+            window, size = [], 0
+    if window:
+        yield window
+
+
+async def _verified(sha: str, stored: bytes) -> bytes:
+    # A document is a few KB: decompressing it costs less than a hop to a thread.
+    return decompress_verified(sha, stored)
 
 
 async def _commit(repo: Repository, tree: dict[str, str], tags: Sequence[str]) -> str:

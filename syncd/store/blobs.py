@@ -80,14 +80,14 @@ class LocalBlobStore:
         return self.root / sha[:2] / sha[2:4] / f"{sha}.zst"
 
     async def put(self, data: bytes) -> str:
-        sha = blob_id(data)
-        await asyncio.to_thread(self._put_sync, sha, data)
-        return sha
+        # hashed on the thread too: images and files are large, and hashlib lets go of the GIL
+        return await asyncio.to_thread(self._put_sync, data)
 
-    def _put_sync(self, sha: str, data: bytes) -> None:
+    def _put_sync(self, data: bytes) -> str:
+        sha = blob_id(data)
         path = self._path(sha)
         if path.exists() or self._legacy_path(sha).exists():
-            return
+            return sha
         path.parent.mkdir(parents=True, exist_ok=True)
         # temp file in the same folder, fsync, rename, fsync the folder: a crash leaves
         # either no blob or a whole one, never a torn file under the final name.
@@ -106,6 +106,7 @@ class LocalBlobStore:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+        return sha
 
     async def put_bulk(self, data: bytes, sha: str | None = None) -> str:
         """Write a blob with no fsync and a fast level: for filling an empty store (restore).

@@ -63,12 +63,13 @@ def _alembic_config(url: str) -> AlembicConfig:
     return cfg
 
 
-async def upgrade(url: str) -> None:
-    """Apply every pending migration. Alembic's env runs its own event loop, so use a thread."""
+async def upgrade(url: str, revision: str = "head") -> None:
+    """Apply every pending migration (up to `revision`). Alembic's env runs its own event
+    loop, so use a thread."""
     from alembic import command
 
     try:
-        await asyncio.to_thread(command.upgrade, _alembic_config(url), "head")
+        await asyncio.to_thread(command.upgrade, _alembic_config(url), revision)
     except OSError as exc:
         raise StoreError(
             f"cannot reach the store at {make_url(url).render_as_string()}: {exc}"

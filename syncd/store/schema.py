@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -103,6 +104,16 @@ blobs = Table(
     Column("size", BigInteger, nullable=False),
     Column("content_type", String(128)),
     Column("created_at", UtcTime, nullable=False),
+)
+
+# A revision's document, zstd-compressed like a blob file, written in the revision's own
+# transaction instead of a file (see syncd/store/documents.py); its row in `blobs` stays.
+# Backups leave this table out: its content goes into the snapshot as blobs.
+documents = Table(
+    "documents",
+    metadata,
+    Column("sha", String(64), primary_key=True),
+    Column("data", LargeBinary, nullable=False),
 )
 
 revision_blobs = Table(

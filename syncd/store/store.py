@@ -1,8 +1,10 @@
 """The versioned store: record revisions, tombstones and events; read history back.
 
-Order of writes is what keeps a crash harmless: a revision's blobs are made durable first,
-then the revision row and the item's head move in one transaction. A crash in between
-leaves at worst an unreferenced blob, never a revision pointing at nothing.
+Order of writes is what keeps a crash harmless: a revision's media blobs are made durable
+first (put_blob), then the revision's document (in `documents`), its blob row, the revision
+row and the item's head are written in one transaction. A crash in between leaves at worst
+an unreferenced media blob, never a revision pointing at nothing, and never a document
+without its revision: the document commits with it or not at all.
 
 On SQLite, write transactions go through `write`, which groups the ones that arrive together
 into one commit (see WriteBatcher); every caller still returns only after its commit.
@@ -26,11 +28,12 @@ from connectors.urls import dnn_key, normalize_key
 from syncd.errors import NotFound
 from syncd.store import schema as t
 from syncd.store import statements as sql
-from syncd.store.blobs import BlobStore
+from syncd.store.blobs import BlobStore, blob_id
 from syncd.store.canonical import canonical_bytes, load_document
 
 # the same pragmas (WAL, synchronous=FULL, ...) on the writer thread's connection
 from syncd.store.db import _sqlite_pragmas as sqlite_pragmas
+from syncd.store.documents import INSERT_DOCUMENT, StoreBlobs, compress_document
 
 T = TypeVar("T")
 Job = Callable[[Connection], Any]
@@ -206,8 +209,11 @@ class Media:
 
 class Store:
     def __init__(self, engine: AsyncEngine, blobs: BlobStore) -> None:
+        """`blobs` holds media and files (and documents of stores older than migration
+        0002); `self.blobs` reads those and the documents in the database alike."""
         self.engine = engine
-        self.blobs = blobs
+        self.files = blobs  # for writes that must go to files (a restore's bulk writes)
+        self.blobs = StoreBlobs(engine, blobs)
         self._site_ids: dict[str, int] = {}
 
     async def close(self) -> None:
@@ -292,7 +298,7 @@ class Store:
         """
         at = at or utcnow()
         body = canonical_bytes(document)
-        sha = await self.blobs.put(body)  # durable before any row names it
+        sha = blob_id(body)
         site_id = await self.site_id(site_key)
         key = normalize_key(source_key)
         title = document.get("title")
@@ -304,9 +310,10 @@ class Store:
             return recorded
 
         def store_revision(conn: Connection) -> Recorded:
-            # Four statements for a new item (five with media), each compiled once per engine:
-            # the blob row, the item with its head revision's blob in one read, the item or
-            # its update (head included), the revision, and its media in one executemany.
+            # Five statements for a new item (six with media), each compiled once per engine:
+            # the blob row, the item with its head revision's blob in one read, the document,
+            # the item or its update (head included), the revision, and its media in one
+            # executemany.
             self._blob_row(conn, sha, len(body), "application/json")
             lookup = (
                 sql.ITEM_WITH_HEAD_FOR_UPDATE
@@ -317,6 +324,9 @@ class Store:
             if item is not None and item.content_sha == sha:
                 conn.execute(sql.UPDATE_ITEM_SEEN, {"b_id": item.id, "b_at": at, "b_url": url})
                 return Recorded(int(item.id), int(item.head_seq), changed=False, content_sha=sha)
+            # Compressed here, only for a new revision: most records of a warm pass change
+            # nothing. (On the writer thread: compress_document keeps a compressor per thread.)
+            conn.execute(INSERT_DOCUMENT, {"sha": sha, "data": compress_document(body)})
             if item is None:
                 seq = 1
                 result = conn.execute(

@@ -21,7 +21,7 @@ async def test_restore_replaces_a_torn_blob_file_left_by_a_crashed_attempt(
     await run_backup(small, local_repo)
     async with small.engine.connect() as conn:
         sha = (await conn.execute(select(t.blobs.c.sha).limit(1))).scalar_one()
-    blobs = small_fresh.blobs
+    blobs = small_fresh.files
     assert isinstance(blobs, LocalBlobStore)
     # What an interrupted bulk write can leave under the final name after a power cut.
     torn = blobs.root / sha[:2] / f"{sha}.zst"

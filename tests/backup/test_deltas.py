@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from backups.packs import pack_path
 from backups.repository import Repository
 from backups.targets.local import LocalTarget
+from syncd.backup import snapshot
 from syncd.backup.deltas import MAX_DEPTH, apply_delta, decode_map, make_delta, map_chunks
 from syncd.backup.restore import restore_snapshot
 from syncd.backup.snapshot import run_backup
@@ -36,7 +39,12 @@ async def _edited_item(store: Store, revisions: int) -> None:
         )
 
 
-async def test_edited_revisions_are_stored_as_short_delta_chains(tmp_path: Path) -> None:
+@pytest.mark.parametrize("window", [None, 3])
+async def test_edited_revisions_are_stored_as_short_delta_chains(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, window: int | None
+) -> None:
+    if window is not None:  # documents and their bases read from the database in many queries
+        monkeypatch.setattr(snapshot, "_WINDOW", window)
     store = await sqlite_store(tmp_path)
     await _edited_item(store, 4)
     repo = await new_repo(LocalTarget(tmp_path / "repo"))

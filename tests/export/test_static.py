@@ -7,11 +7,13 @@ from pathlib import Path
 
 import lxml.html
 import pytest
+from sqlalchemy import delete
 
 from syncd.errors import BlobMissing
 from syncd.export import OutputNotEmpty, export_site, parse_as_of
 from syncd.export.links import LinkMap, rewrite_links
 from syncd.export.names import media_extension, slugify
+from syncd.store import schema as t
 from syncd.store.store import Store
 from tests.export.sample import AS_OF, PDF, PHRASE, PNG, TITLE_OLD, check_links, populate
 
@@ -89,7 +91,8 @@ async def test_failed_export_leaves_nothing(store: Store, tmp_path: Path) -> Non
     await populate(store, filler=2)
     # lose one article's document blob: the export must fail as a whole
     sha = await _first_document_sha(store)
-    (tmp_path / "blobs" / sha[:2] / f"{sha}.zst").unlink()
+    async with store.engine.begin() as conn:
+        await conn.execute(delete(t.documents).where(t.documents.c.sha == sha))
     out = tmp_path / "copy"
     with pytest.raises(BlobMissing):
         await export_site(store, "konray", as_of=None, fmt="static", out=out)
