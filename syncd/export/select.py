@@ -128,7 +128,8 @@ async def iter_items(
     """Documents in the order of `revisions`, `batch` at a time, with their media types."""
     for start in range(0, len(revisions), batch):
         chunk = revisions[start : start + batch]
-        documents = [load_document(await store.blobs.get(r.content_sha)) for r in chunk]
+        stored = await store.blobs.get_many([r.content_sha for r in chunk])
+        documents = [load_document(stored[r.content_sha]) for r in chunk]
         shas = {
             m["sha"]
             for doc in documents

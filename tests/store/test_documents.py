@@ -88,6 +88,24 @@ async def test_ids_are_documents_and_files_once_each(store: Store) -> None:
         await store.blobs.get(missing)
 
 
+async def test_get_many_reads_rows_and_files_alike(store: Store) -> None:
+    image = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
+    media = await store.put_blob(image, "image/png")
+    docs = [
+        str((await store.record("konray", f"k{n}", {"n": n}, url="u")).content_sha)
+        for n in range(3)
+    ]
+    got = await store.blobs.get_many([docs[2], media, docs[0], docs[2], docs[1]])
+    assert got == {
+        docs[0]: canonical_bytes({"n": 0}),
+        docs[1]: canonical_bytes({"n": 1}),
+        docs[2]: canonical_bytes({"n": 2}),
+        media: image,
+    }
+    with pytest.raises(BlobMissing):
+        await store.blobs.get_many([docs[0], blob_id(b"never stored")])
+
+
 async def _old_store(url: str, blob_dir: Path) -> tuple[str, bytes]:
     """A store as migration 0001 left it, with one revision whose document is a file."""
     await upgrade(url, "0001")
