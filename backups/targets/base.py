@@ -17,6 +17,8 @@ class ObjectInfo:
     name: str
     size: int
     etag: str | None = None
+    # when the object was last written, where the target says (head): pruning by age needs it
+    modified: datetime | None = None
 
 
 # What `put` takes: bytes, any bytes-like buffer (written without a copy of it), or a binary

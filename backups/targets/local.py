@@ -173,9 +173,10 @@ class LocalTarget:
     def _head(self, name: str) -> ObjectInfo | None:
         try:
             size, etag = self._digest(name)  # the etag is the SHA-256: no need to hold the file
-        except ObjectMissing:
+            modified = datetime.fromtimestamp(self._path(name).stat().st_mtime, UTC)
+        except (ObjectMissing, FileNotFoundError):
             return None
-        return ObjectInfo(name=name, size=size, etag=etag)
+        return ObjectInfo(name=name, size=size, etag=etag, modified=modified)
 
     def _list(self, prefix: str) -> list[ObjectInfo]:
         # walk only the deepest folder the prefix pins down, then filter by string prefix

@@ -279,7 +279,13 @@ class S3Target:
             return None
         except ClientError as exc:
             raise self._failed("head", name, exc) from exc
-        return ObjectInfo(name=name, size=int(answer["ContentLength"]), etag=str(answer["ETag"]))
+        modified = answer.get("LastModified")
+        return ObjectInfo(
+            name=name,
+            size=int(answer["ContentLength"]),
+            etag=str(answer["ETag"]),
+            modified=modified.astimezone(UTC) if isinstance(modified, datetime) else None,
+        )
 
     async def list(self, prefix: str = "") -> AsyncIterator[ObjectInfo]:
         request: dict[str, Any] = {"Bucket": self.bucket, "Prefix": self.prefix + prefix}

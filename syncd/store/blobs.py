@@ -11,6 +11,8 @@ import hashlib
 import os
 import tempfile
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -46,8 +48,22 @@ def decompress_verified(sha: str, stored: bytes) -> bytes:
     return data
 
 
+@dataclass(frozen=True)
+class StoredBlob:
+    """What a backend knows of one stored blob without reading it."""
+
+    size: int  # bytes as stored (compressed)
+    modified: datetime | None  # when it was last written (UTC); None: the backend cannot tell
+
+
 class BlobStore(Protocol):
-    """What the store needs from a blob backend. `put` returns only once the blob is durable."""
+    """What the store needs from a blob backend. `put` returns only once the blob is durable.
+
+    `stat` and `delete` serve `syncd db check --prune-orphans` alone: blobs are otherwise
+    never deleted (revisions are kept for ever), and an orphan (a blob no `blobs` row names,
+    left by a crash between the blob's write and its row's commit) is deleted only once it
+    is older than any write that could still be about to commit its row.
+    """
 
     async def put(self, data: bytes) -> str: ...
 
@@ -56,6 +72,14 @@ class BlobStore(Protocol):
     async def has(self, sha: str) -> bool: ...
 
     def ids(self) -> AsyncIterator[str]: ...
+
+    async def stat(self, sha: str) -> StoredBlob | None:
+        """Size and time of last write of the stored blob; None when it is absent."""
+        ...
+
+    async def delete(self, sha: str) -> None:
+        """Remove the blob; an absent one is not an error."""
+        ...
 
     async def close(self) -> None: ...
 
@@ -167,6 +191,26 @@ class LocalBlobStore:
         found |= {p.name.removesuffix(".zst") for p in self.root.glob("*/*/*.zst")}
         for sha in sorted(found):
             yield sha
+
+    async def stat(self, sha: str) -> StoredBlob | None:
+        return await asyncio.to_thread(self._stat_sync, sha)
+
+    def _stat_sync(self, sha: str) -> StoredBlob | None:
+        for path in (self._path(sha), self._legacy_path(sha)):
+            try:
+                info = path.stat()
+            except FileNotFoundError:
+                continue
+            return StoredBlob(info.st_size, datetime.fromtimestamp(info.st_mtime, UTC))
+        return None
+
+    async def delete(self, sha: str) -> None:
+        await asyncio.to_thread(self._delete_sync, sha)
+
+    def _delete_sync(self, sha: str) -> None:
+        # No fsync of the folder: a deletion lost to a crash leaves the orphan, found again.
+        for path in (self._path(sha), self._legacy_path(sha)):
+            path.unlink(missing_ok=True)
 
     async def close(self) -> None:
         return None

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from backups.errors import ObjectMissing, TargetError
 from backups.targets.base import Target
 from syncd.errors import BlobMissing, StoreError
-from syncd.store.blobs import blob_id, compress, decompress_verified
+from syncd.store.blobs import StoredBlob, blob_id, compress, decompress_verified
 
 _PREFIX = "blobs/"
 _NAME = re.compile(r"blobs/[0-9a-f]{2}/([0-9a-f]{64})\.zst")
@@ -66,6 +66,19 @@ class S3BlobStore:
                     yield match.group(1)
         except TargetError as exc:
             raise StoreError(f"cannot list blobs: {exc}") from exc
+
+    async def stat(self, sha: str) -> StoredBlob | None:
+        try:
+            found = await self.target.head(blob_key(sha))
+        except TargetError as exc:
+            raise StoreError(f"cannot look up blob {sha}: {exc}") from exc
+        return None if found is None else StoredBlob(found.size, found.modified)
+
+    async def delete(self, sha: str) -> None:
+        try:
+            await self.target.delete(blob_key(sha))
+        except TargetError as exc:
+            raise StoreError(f"cannot delete blob {sha}: {exc}") from exc
 
     async def close(self) -> None:
         await self.target.close()

@@ -11,6 +11,7 @@ import io
 import os
 import tempfile
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,14 @@ async def test_digest_is_size_and_sha256_of_the_stored_bytes(target: Target) -> 
     assert await target.digest("empty") == (0, hashlib.sha256(b"").hexdigest())
     with pytest.raises(ObjectMissing):
         await target.digest("data/bb/absent")
+
+
+async def test_head_says_when_an_object_was_written(target: Target) -> None:
+    # pruning orphan blobs by age relies on it, on a folder and on S3 alike
+    before = datetime.now(UTC) - timedelta(minutes=5)  # S3 keeps whole seconds; clocks drift
+    await target.put("data/ab/dated", b"x" * 100)
+    found = await target.head("data/ab/dated")
+    assert found is not None and found.size == 100
+    assert found.modified is not None
+    assert before <= found.modified <= datetime.now(UTC) + timedelta(minutes=5)
+    assert await target.head("data/ab/never-written") is None

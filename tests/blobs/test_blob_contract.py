@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -93,6 +94,26 @@ async def test_ids_lists_every_blob(backend: Backend) -> None:
     assert sorted([i async for i in backend.store.ids()]) == sorted(shas)
 
 
+async def test_stat_and_delete(backend: Backend) -> None:
+    """What `syncd db check --prune-orphans` needs: a blob's stored size and age, and its
+    deletion, which touches no other blob and is idempotent."""
+    gone = await backend.store.put(b"orphan " * 1000)
+    kept = await backend.store.put(b"kept " * 1000)
+    stat = await backend.store.stat(gone)
+    assert stat is not None
+    assert 0 < stat.size < 7000  # as stored: compressed
+    assert stat.modified is not None
+    assert abs(datetime.now(UTC) - stat.modified) < timedelta(hours=1)  # a clock, not a speed
+    await backend.store.delete(gone)
+    assert not await backend.store.has(gone)
+    assert await backend.store.stat(gone) is None
+    with pytest.raises(BlobMissing):
+        await backend.store.get(gone)
+    await backend.store.delete(gone)  # absent: no error
+    assert [i async for i in backend.store.ids()] == [kept]
+    assert await backend.store.get(kept) == b"kept " * 1000
+
+
 async def test_local_store_reads_the_earlier_two_level_layout(tmp_path: Path) -> None:
     """Blobs a store wrote as ab/cd/abcd....zst (before one level) are read, listed and not
     written again."""
@@ -110,3 +131,7 @@ async def test_local_store_reads_the_earlier_two_level_layout(tmp_path: Path) ->
     old.write_bytes(_flip(old.read_bytes(), 3))
     with pytest.raises(BlobCorrupt):
         await store.get(sha)
+    stat = await store.stat(sha)
+    assert stat is not None and stat.size == old.stat().st_size
+    await store.delete(sha)
+    assert not old.exists() and [s async for s in store.ids()] == []
