@@ -13,6 +13,7 @@ from pathlib import Path
 from bench.mirror_metrics import RequestCounter, Stopwatch
 from bench.mirror_sim import SimSite
 from syncd.config import Config, parse_config
+from syncd.gc_tuning import tune_gc
 from syncd.mirror.pipeline import PassResult
 from syncd.mirror.session import mirror_session
 
@@ -65,6 +66,7 @@ async def mirror_pass(config: Config, counter: RequestCounter) -> MirrorPass:
         # HttpClient keeps its aiohttp session private; the trace hook only counts requests.
         assert mirror.http._session is not None
         counter.attach(mirror.http._session)
+        tune_gc()  # as the daemon does once start-up is over
         gate = asyncio.Semaphore(config.daemon.concurrency)
 
         async def one(key: str) -> PassResult:

@@ -20,6 +20,7 @@ from connectors.http import HttpClient
 from syncd.alerting.service import AlertChecks, gather_facts, open_channels, policy_of
 from syncd.config import Config
 from syncd.config.model import duration_seconds
+from syncd.gc_tuning import tune_gc
 from syncd.metrics import Metrics
 from syncd.mirror.pipeline import PassResult
 from syncd.mirror.runner import Mirror, http_policy
@@ -74,6 +75,7 @@ class Daemon:
         await self._http.start()
         self._mirror = Mirror(self.config, self._store, self._http)
         await self._mirror.register_sites()
+        tune_gc()  # start-up is over: what it built stays
         await self._remember_health()
         since = await watching_since(self._store.engine) or utcnow()
         self.alerts = AlertChecks(self.config, self._store, since, open_channels(self.config))

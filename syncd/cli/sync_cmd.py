@@ -47,6 +47,7 @@ async def _sync(config: Config, keys: list[str], console: Console) -> list[PassR
         TimeElapsedColumn,
     )
 
+    from syncd.gc_tuning import tune_gc
     from syncd.mirror.session import mirror_session
 
     known = {s.key for s in config.sites}
@@ -55,6 +56,7 @@ async def _sync(config: Config, keys: list[str], console: Console) -> list[PassR
             raise NotFound(f"no site {key!r} in the configuration")
     results: list[PassResult] = []
     async with mirror_session(config) as mirror:
+        tune_gc()
         with Progress(
             TextColumn("{task.description:<16}"), BarColumn(), MofNCompleteColumn(),
             TimeElapsedColumn(), console=console, transient=True,

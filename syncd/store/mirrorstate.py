@@ -103,8 +103,10 @@ class MirrorState:
 
     async def load_fetch_state(self, site_id: int) -> dict[str, FetchRecord]:
         async with self.engine.connect() as conn:
+            # only the columns kept: converting every row's updated_at cost more than the rest
+            fs = t.fetch_state.c
             rows = await conn.execute(
-                select(t.fetch_state).where(t.fetch_state.c.site_id == site_id)
+                select(fs.url, fs.etag, fs.last_modified, fs.sha).where(fs.site_id == site_id)
             )
             return {r.url: FetchRecord(r.etag, r.last_modified, r.sha) for r in rows}
 
