@@ -288,8 +288,12 @@ class HttpClient:
 
     async def _read_capped(self, url: str, raw: aiohttp.ClientResponse) -> bytes:
         limit = self.policy.max_bytes
-        if raw.content_length is not None and raw.content_length > limit:
-            raise TooLarge(url, limit)
+        if raw.content_length is not None:
+            if raw.content_length > limit:
+                raise TooLarge(url, limit)
+            # aiohttp reads no more than the declared length: one call, no chunk loop (most
+            # answers, and every 304)
+            return await raw.read()
         chunks: list[bytes] = []
         size = 0
         async for chunk in raw.content.iter_chunked(_CHUNK):
