@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import ast
 import os
-import re
 from pathlib import Path
 
 from sqlalchemy import text
@@ -14,10 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from syncd.config import Config
 from syncd.errors import ConfigError
 from syncd.store.blobs import BlobStore, LocalBlobStore
-from syncd.store.db import MIGRATIONS, create_engine, default_url, upgrade
+from syncd.store.db import create_engine, default_url, migration_heads, upgrade
 from syncd.store.store import Store
 
-_REVISION = re.compile(r"^(down_)?revision\b[^=\n]*=\s*(.+?)\s*$", re.MULTILINE)
+__all__ = ["blob_store", "migration_heads", "open_store", "state_dir", "store_url"]
 
 
 def state_dir(config: Config) -> Path:
@@ -44,31 +42,6 @@ def blob_store(config: Config) -> BlobStore:
     if target.kind != "s3":
         raise ConfigError("daemon.blob_target", "blobs can only live in an s3 target")
     return S3BlobStore(open_target(target, index))
-
-
-def migration_heads() -> frozenset[str]:
-    """The head revisions of the store's migrations, read from their files without Alembic;
-    empty when a file does not read plainly (then Alembic decides, as always)."""
-    revisions: set[str] = set()
-    parents: set[str] = set()
-    for path in (MIGRATIONS / "versions").glob("*.py"):
-        found: dict[bool, object] = {}
-        for match in _REVISION.finditer(path.read_text()):
-            try:
-                found[bool(match[1])] = ast.literal_eval(match[2])
-            except (ValueError, SyntaxError):
-                return frozenset()
-        revision, down = found.get(False), found.get(True)
-        if not isinstance(revision, str):
-            return frozenset()
-        revisions.add(revision)
-        if isinstance(down, str):
-            parents.add(down)
-        elif isinstance(down, tuple) and all(isinstance(d, str) for d in down):
-            parents.update(down)
-        elif down is not None:
-            return frozenset()
-    return frozenset(revisions - parents)
 
 
 async def _schema_is_current(engine: AsyncEngine) -> bool:

@@ -12,8 +12,9 @@ from pathlib import Path
 
 from alembic.config import Config as AlembicConfig
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 
-from syncd.store.db import MIGRATIONS
+from syncd.store.db import MIGRATIONS, create_engine, upgrade
 from syncd.store.open import migration_heads
 from tests.backup.cli_support import clean_env, local_target, syncd, write_config
 from tests.backup.helpers import open_fresh_store, populate
@@ -68,15 +69,35 @@ async def test_backup_run_on_a_current_store_loads_no_alembic(tmp_path: Path) ->
     assert {"lxml", "aiohttp", "apscheduler", "prometheus_client"}.isdisjoint(loaded)
 
 
-async def test_backup_run_still_migrates_a_store_that_needs_it(tmp_path: Path) -> None:
-    # No database yet: the store is created by the migrations before it is backed up.
+async def test_backup_run_creates_a_new_store_without_alembic(tmp_path: Path) -> None:
+    # No database yet: the whole schema is created at once, stamped at the head.
     env = _setup(tmp_path, tmp_path / "state")
 
     code, err, loaded = _run_reporting("backup", "run", cwd=tmp_path, env=env)
 
     assert code == 0, err
-    assert "alembic" in loaded
+    assert {"alembic", "mako"}.isdisjoint(loaded)
     assert (tmp_path / "state" / "syncd.db").exists()
+
+
+async def test_backup_run_still_migrates_a_store_that_needs_it(tmp_path: Path) -> None:
+    # A store left at the first migration: Alembic brings it to the head before the backup.
+    state = tmp_path / "state"
+    url = f"sqlite+aiosqlite:///{state / 'syncd.db'}"
+    await upgrade(url, "0001")
+    env = _setup(tmp_path, state)
+
+    code, err, loaded = _run_reporting("backup", "run", cwd=tmp_path, env=env)
+
+    assert code == 0, err
+    assert "alembic" in loaded
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            rows = await conn.execute(text("SELECT version_num FROM alembic_version"))
+            assert {row[0] for row in rows} == migration_heads()
+    finally:
+        await engine.dispose()
 
 
 def test_migration_heads_read_without_alembic_agree_with_alembic() -> None:
