@@ -33,6 +33,16 @@ def read_config(given: Path | None) -> Config:
     return load_config(config_path(given))
 
 
+def human_size(count: int) -> str:
+    """A byte count for people: 512 B, 3.4 MB."""
+    value = float(count)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{count} B"
+
+
 def run(coro: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coro)
 

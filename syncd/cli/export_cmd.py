@@ -7,26 +7,17 @@ from typing import TYPE_CHECKING, cast
 
 import click
 
-from syncd.cli.common import config_option, read_config, run, with_store
+from syncd.cli.common import config_option, human_size, read_config, run, with_store
 
 if TYPE_CHECKING:
     from syncd.export import ExportResult
     from syncd.store.store import Store
 
 
-def _size(count: int) -> str:
-    value = float(count)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{count} B"
-
-
 def summary(result: ExportResult) -> str:
     line = (
         f"exported {result.site_key} as of {result.as_of:%Y-%m-%d %H:%M:%S} UTC ({result.fmt}): "
-        f"{result.articles} articles, {result.media} media files, {_size(result.bytes)} "
+        f"{result.articles} articles, {result.media} media files, {human_size(result.bytes)} "
         f"in {result.out}"
     )
     if result.missing_media:

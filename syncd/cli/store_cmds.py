@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from syncd.cli.common import config_option, read_config, run, with_store
+from syncd.cli.common import config_option, human_size, read_config, run, with_store
 from syncd.config.model import duration_seconds
 
 # The store (SQLAlchemy) is imported by the commands that open it, not at start-up.
@@ -37,15 +37,6 @@ def db_upgrade(config_file: Path | None) -> None:
     click.echo("store schema is up to date")
 
 
-def _size(count: int) -> str:
-    value = float(count)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{count} B"
-
-
 def _duration(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     if value is not None:
         try:
@@ -66,11 +57,11 @@ def check_lines(report: CheckReport, grace: str) -> list[str]:
     lines = [
         f"{verdict}: {_count(report.items, 'item')}, {_count(report.revisions, 'revision')}, "
         f"{_count(report.blobs, 'blob')} {verb}; {_count(report.orphans, 'orphan blob')} "
-        f"({_size(report.orphan_bytes)}, named by no row)"
+        f"({human_size(report.orphan_bytes)}, named by no row)"
     ]
     if report.pruned or report.kept_recent:
         lines.append(
-            f"pruned {_count(report.pruned, 'orphan blob')} ({_size(report.pruned_bytes)}); "
+            f"pruned {_count(report.pruned, 'orphan blob')} ({human_size(report.pruned_bytes)}); "
             f"kept {report.kept_recent} younger than {grace} (their rows may be about to commit)"
         )
     lines += report.problems[:SHOWN]
