@@ -110,8 +110,15 @@ class LocalBlobStore:
     def _put_sync(self, data: bytes) -> str:
         sha = blob_id(data)
         path = self._path(sha)
-        if path.exists() or self._legacy_path(sha).exists():
-            return sha
+        for held in (path, self._legacy_path(sha)):
+            try:
+                # Reused, the file counts as written now: `db check --prune-orphans` keeps
+                # files younger than its grace period, and an orphan left by a crash is
+                # usually adopted by the next pass fetching the same file.
+                os.utime(held)
+                return sha
+            except FileNotFoundError:
+                continue
         path.parent.mkdir(parents=True, exist_ok=True)
         # temp file in the same folder, fsync, rename, fsync the folder: a crash leaves
         # either no blob or a whole one, never a torn file under the final name.

@@ -219,6 +219,20 @@ async def test_orphans_are_reported_and_pruned_only_past_the_grace(store: Store)
         assert _file(store, sha).exists()
 
 
+async def test_an_orphan_adopted_by_a_new_write_is_young_again(store: Store) -> None:
+    # a crash left the file without its row; the next pass fetches the same image, finds the
+    # file and commits the row: a prune running meanwhile must not take the file away
+    data = b"an image fetched again after a crash" * 50
+    orphan = await store.files.put(data)
+    path = _file(store, orphan)
+    old = time.time() - 7200
+    os.utime(path, (old, old))
+    assert await store.put_blob(data, "image/jpeg") == orphan
+    assert path.stat().st_mtime > time.time() - 60
+    report = await check_store(store, prune_grace=3600)
+    assert report.orphans == 0 and report.pruned == 0 and path.exists()
+
+
 async def test_grace_zero_deletes_every_orphan_and_no_referenced_blob(store: Store) -> None:
     filled = await _fill(store)
     orphans = [await store.files.put(f"orphan {n}".encode()) for n in range(3)]
