@@ -84,7 +84,13 @@ def test_feed_sources_from_options() -> None:
 
 async def test_jwt_login_renewal_and_relogin(http: HttpClient) -> None:
     async with SimulatedSite(seed=3, articles=3, images=0, documents=0) as site:
-        options = SiteOptions(site.base_url, local=True, username="host", password="host-password")
+        options = SiteOptions(
+            site.base_url,
+            local=True,
+            username="host",
+            password="host-password",
+            allow_insecure_login=True,
+        )
         conn = DnnConnector(
             options, http, MemoryValidatorStore(), clock=lambda: site.clock.now().timestamp()
         )
@@ -103,7 +109,13 @@ async def test_jwt_login_renewal_and_relogin(http: HttpClient) -> None:
 
 async def test_refused_token_is_renewed_and_the_request_retried(http: HttpClient) -> None:
     async with SimulatedSite(seed=3, articles=3, images=0, documents=0) as site:
-        options = SiteOptions(site.base_url, local=True, username="host", password="host-password")
+        options = SiteOptions(
+            site.base_url,
+            local=True,
+            username="host",
+            password="host-password",
+            allow_insecure_login=True,
+        )
         conn = DnnConnector(options, http, MemoryValidatorStore())  # real clock: unaware
         with pytest.raises(HttpStatus) as first:
             await conn.api_get("SiteExportImport/ExportImport/JobDetails?jobId=1")
@@ -117,7 +129,13 @@ async def test_refused_token_is_renewed_and_the_request_retried(http: HttpClient
 
 async def test_bad_credentials(http: HttpClient) -> None:
     async with SimulatedSite(seed=3, articles=1, images=0, documents=0) as site:
-        options = SiteOptions(site.base_url, local=True, username="host", password="wrong")
+        options = SiteOptions(
+            site.base_url,
+            local=True,
+            username="host",
+            password="wrong",
+            allow_insecure_login=True,
+        )
         conn = DnnConnector(options, http, MemoryValidatorStore())
         with pytest.raises(LoginFailed, match=r"login: HTTP 401 \(bad-credentials\)"):
             await conn.list_items()
