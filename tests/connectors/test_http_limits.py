@@ -192,7 +192,8 @@ async def test_one_deadline_covers_every_attempt(serve: Serve) -> None:
     base = await serve(app_with("/", dripping(hits)))
     policy = dataclasses.replace(FAST, read_timeout=0.3, total_timeout=1, attempts=100)
     async with HttpClient(policy) as http:
-        with pytest.raises(Timeout, match="within 1s, retries included"):
+        # the deadline's own error, or the last attempt's when no retry fitted before it
+        with pytest.raises(Timeout, match="timed out"):
             await http.get(base + "/", trust=LOOPBACK)
     # every attempt drips until its read timeout: the deadline ended them long before 100
     assert 1 <= len(hits) < policy.attempts
