@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
-from connectors.errors import OptionsError
+from connectors.errors import ListingTooLarge, OptionsError
 from connectors.http.guard import Trust
 
 
@@ -26,6 +26,11 @@ class ListingLimits:
     max_sitemap_parts: int = 200
     max_urls: int = 100_000
     max_sitemap_bytes: int = 256 * 1024 * 1024
+
+    def check_urls(self, url: str, count: int) -> None:
+        """Raise ListingTooLarge when the listing read from ``url`` holds more than max_urls."""
+        if count > self.max_urls:
+            raise ListingTooLarge(url, f"more than {self.max_urls} URLs", "max_listed_urls")
 
 
 @dataclass(frozen=True)
