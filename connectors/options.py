@@ -19,7 +19,7 @@ class ModuleRef:
 
 @dataclass(frozen=True)
 class ListingLimits:
-    """How much one listing may hold: parts of a sitemap index, URLs over all sitemaps, and
+    """How much one listing may hold: parts of a sitemap index, URLs (sitemaps and feeds), and
     bytes over the index and all its parts (each body also has the HTTP helper's own cap).
     Passing one is a listing error: the listing is then incomplete and deletes nothing."""
 
