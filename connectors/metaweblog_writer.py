@@ -200,6 +200,8 @@ class MetaWeblogWriter:
         except OutcomeUnknown as error:
             # an orphaned temporary file is harmless: the upload is simply made again
             raise TargetUnavailable(t.endpoint, str(error)) from error
+        except _Fault as error:
+            raise PostRejected(t.endpoint, f"file {name} refused: {error}") from error
         url = urljoin(t.base_url + "/", str(answer.get("url", "")))
         self._uploads[(ref.id, digest)] = url
         self._hashes[url] = digest

@@ -7,12 +7,13 @@ verbatim (HTML-encoded), and syncd's own reader sanitises with nh3, which drops 
 http(s) URL. The marker is therefore a visible attribution link to the origin article whose
 URL fragment carries the marker itself::
 
-    <p class="syncd-origin"><a href="https://origin/a/1#syncd-origin=1;o=site%3A42;p=site">
+    <p class="syncd-origin"><a href="https://origin/a/1#syncd-origin=1;o=site_3a42;p=site">
     Nguồn: ...</a></p>
 
-The fragment uses only characters that survive URL handling and that WordPress's search
-treats as one term (no spaces, commas, plus signs or quotes), so the token can also be
-searched for on targets that offer full-text search.
+The fragment uses only letters, digits and ``.-_=;/`` (other characters of the ids are
+written as ``_xx`` per UTF-8 byte): they survive URL handling, and WordPress's search treats
+the token as one term (it splits on spaces, commas, plus signs and quotes, and finds no term
+holding a ``%``), so the token can be searched for on targets with full-text search.
 """
 
 from __future__ import annotations
@@ -20,13 +21,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from html import escape
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import urlsplit
 
 from connectors.htmltree import Element, drop, parse_fragment, serialize_fragment
 
 _KEY = "syncd-origin="
 _VERSION = "1"
-_TOKEN = re.compile(r"syncd-origin=1;o=([A-Za-z0-9_.~%-]+);p=([A-Za-z0-9_.~%/-]*)")
+_TOKEN = re.compile(r"syncd-origin=1;o=([A-Za-z0-9_.-]+);p=([A-Za-z0-9_./-]*)")
+_PLAIN = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-")
 
 
 class MarkerError(ValueError):
@@ -63,7 +65,16 @@ class OriginMarker:
 
 
 def _quote(value: str) -> str:
-    return quote(value, safe="")
+    # Not percent-encoding: WordPress's search finds no term holding a '%'.
+    return "".join(
+        ch if ch in _PLAIN else "".join(f"_{b:02x}" for b in ch.encode()) for ch in value
+    )
+
+
+def _unquote(value: str) -> str:
+    return re.sub(
+        r"(?:_[0-9a-f]{2})+", lambda m: bytes.fromhex(m.group(0).replace("_", "")).decode(), value
+    )
 
 
 def marker_html(marker: OriginMarker, origin_url: str, label: str) -> str:
@@ -88,8 +99,8 @@ def find_marker(html: str) -> OriginMarker | None:
     found = _TOKEN.search(html)
     if found is None:
         return None
-    origin = unquote(found.group(1))
-    path = tuple(unquote(site) for site in found.group(2).split("/") if site)
+    origin = _unquote(found.group(1))
+    path = tuple(_unquote(site) for site in found.group(2).split("/") if site)
     return OriginMarker(origin, path)
 
 

@@ -141,7 +141,7 @@ def new_post(state: SiteState, params: tuple[Any, ...]) -> str:
         slug=slug,
         path=blog_path(post_id, slug),
         summary="",
-        body="",
+        body=str(struct["description"]),
         author=user.display_name,
         category=terms[0] if terms else "",
         terms=terms,
