@@ -66,6 +66,7 @@ from connectors.writer_errors import (
     PostRejected,
     TargetUnavailable,
     WriteError,
+    transport_reason,
 )
 
 # Far in the future, so a placeholder sorts above every real post in getRecentPosts.
@@ -139,9 +140,7 @@ class MetaWeblogWriter:
         except (OutcomeUnknown, CredentialsRefused):
             raise
         except WriteError as error:
-            raise OutcomeUnknown(
-                t.endpoint, f"newPost failed, the post may exist: {error}"
-            ) from error
+            raise OutcomeUnknown(t.endpoint, f"the post may exist: {error.detail}") from error
         return RemoteRef(str(post_id))
 
     async def update(self, ref: RemoteRef, post: OutgoingPost) -> None:
@@ -199,9 +198,9 @@ class MetaWeblogWriter:
                                       t.password, struct)  # fmt: skip
         except OutcomeUnknown as error:
             # an orphaned temporary file is harmless: the upload is simply made again
-            raise TargetUnavailable(t.endpoint, str(error)) from error
+            raise TargetUnavailable(t.endpoint, error.detail) from error
         except _Fault as error:
-            raise PostRejected(t.endpoint, f"file {name} refused: {error}") from error
+            raise PostRejected(t.endpoint, error.detail) from error
         url = urljoin(t.base_url + "/", str(answer.get("url", "")))
         self._uploads[(ref.id, digest)] = url
         self._hashes[url] = digest
@@ -265,7 +264,7 @@ class MetaWeblogWriter:
         except WriteError as error:
             if await self.get(ref) is None:
                 raise CopyMissing(t.endpoint, f"post {ref.id} no longer exists") from error
-            raise PostRejected(t.endpoint, f"editPost refused post {ref.id}: {error}") from error
+            raise PostRejected(t.endpoint, f"post {ref.id}: {error.detail}") from error
 
     async def _missing(self, error: WriteError) -> bool:
         """Whether a getPost fault means the post is gone: the same account must still be
@@ -336,10 +335,10 @@ class MetaWeblogWriter:
             )
         except (Timeout, ConnectionFailed) as error:
             if method in ("metaWeblog.newPost", "metaWeblog.newMediaObject"):
-                raise OutcomeUnknown(t.endpoint, f"{method}: {error}") from error
-            raise TargetUnavailable(t.endpoint, f"{method}: {error}") from error
+                raise OutcomeUnknown(t.endpoint, f"{method}: {transport_reason(error)}") from error
+            raise TargetUnavailable(t.endpoint, f"{method}: {transport_reason(error)}") from error
         except FetchError as error:
-            raise WriteError(t.endpoint, f"{method}: {error}") from error
+            raise WriteError(t.endpoint, f"{method}: {transport_reason(error)}") from error
         if response.status >= 500 or response.status == 429:
             raise TargetUnavailable(t.endpoint, f"{method}: HTTP {response.status}")
         if response.status != 200:

@@ -54,6 +54,7 @@ from connectors.writer_errors import (
     PostRejected,
     TargetUnavailable,
     WriteError,
+    transport_reason,
 )
 
 # Statuses find_copy looks in: every one but trash (a copy trashed by hand stays gone).
@@ -96,7 +97,7 @@ class WordPressWriter:
         try:
             made = await self._json("POST", "wp/v2/posts", payload=payload)
         except TargetUnavailable as error:
-            raise OutcomeUnknown(self.target.api_root, f"creating the post: {error}") from error
+            raise OutcomeUnknown(self.target.api_root, error.detail) from error
         return RemoteRef(str(made["id"]), made.get("link"))
 
     async def update(self, ref: RemoteRef, post: OutgoingPost) -> None:
@@ -204,9 +205,11 @@ class WordPressWriter:
                 method, url, body, headers=sent, allow_private=t.allow_private
             )
         except (Timeout, ConnectionFailed) as error:
-            raise TargetUnavailable(t.api_root, f"{method} {route}: {error}") from error
+            raise TargetUnavailable(
+                t.api_root, f"{method} {route}: {transport_reason(error)}"
+            ) from error
         except FetchError as error:
-            raise WriteError(t.api_root, f"{method} {route}: {error}") from error
+            raise WriteError(t.api_root, f"{method} {route}: {transport_reason(error)}") from error
         if 200 <= response.status < 300:
             return json.loads(response.body)
         raise _error(t.api_root, method, route, response, missing)

@@ -6,14 +6,16 @@ means "look for the copy's marker before trying again", and the rest need a pers
 
 from __future__ import annotations
 
-from connectors.errors import ConnectorError
+from connectors.errors import ConnectorError, FetchError
 
 
 class WriteError(ConnectorError):
-    """Base of every error a writer raises; ``target`` names the endpoint."""
+    """Base of every error a writer raises; ``target`` names the endpoint, ``detail`` is the
+    message without it (for wrapping one error in another)."""
 
     def __init__(self, target: str, message: str) -> None:
         self.target = target
+        self.detail = message
         super().__init__(f"{target}: {message}")
 
 
@@ -48,3 +50,9 @@ class TargetUnavailable(WriteError):
     def __init__(self, target: str, message: str, retry_after: float | None = None) -> None:
         self.retry_after = retry_after
         super().__init__(target, message)
+
+
+def transport_reason(error: FetchError) -> str:
+    """A transport error's message without the URL it starts with (the writer's errors name
+    the target already)."""
+    return str(error).removeprefix(f"{error.url}: ")
