@@ -152,6 +152,8 @@ class MetaWeblogWriter:
             when = current.published
         await self._edit(ref, post.title, post.marked_body(), when, post.categories,
                          post.status == "published", post.summary)  # fmt: skip
+        # the target moved this copy's new files into its folder: look them up afresh
+        self._uploads = {key: url for key, url in self._uploads.items() if key[0] != ref.id}
         held = await self._require(ref)
         if post.status == "published" and held.status != "published":
             raise PostRejected(

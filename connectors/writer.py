@@ -27,6 +27,7 @@ from typing import Literal, Protocol
 from connectors.media_links import rewrite_media
 from connectors.model import Media
 from connectors.origin_marker import OriginMarker, with_marker
+from connectors.writer_errors import UnknownCategories
 
 PostStatus = Literal["draft", "published"]
 
@@ -148,8 +149,6 @@ async def upload_media(
 
 def check_categories(target: str, wanted: tuple[str, ...], known: tuple[str, ...]) -> None:
     """Raise UnknownCategories when ``wanted`` names a category ``known`` lacks."""
-    from connectors.writer_errors import UnknownCategories
-
     missing = tuple(c for c in wanted if c not in known)
     if missing:
         raise UnknownCategories(target, missing)

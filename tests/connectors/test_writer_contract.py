@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import struct
 import zlib
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -35,7 +35,7 @@ from connectors.writer_errors import (
 )
 from syncd.simulator import FaultKind, SimulatedSite
 from syncd.simulator.metaweblog import VOCABULARY
-from tests.support.wordpress import CATEGORIES, WordPressSite, running_wordpress
+from tests.support.wordpress import CATEGORIES, WordPressSite
 
 ORIGIN = "https://huyen.example.gov.vn"
 
@@ -83,12 +83,6 @@ class Target:
     def fresh(self, password: str | None = None) -> Writer:
         """A new writer with nothing remembered (a restarted process)."""
         return self.restart(password)
-
-
-@pytest.fixture(scope="module")
-def wordpress() -> Iterator[WordPressSite]:
-    with running_wordpress() as running:
-        yield running
 
 
 @pytest.fixture(params=["metaweblog", "wordpress"])
@@ -229,6 +223,8 @@ async def test_an_edit_reaches_the_copy(target: Target) -> None:
     assert copy.title == edited.title and "Chiều nay" in copy.body_html
     assert copy.categories == (target.other_category,)
     assert copy.published == PUBLISHED
+    for url, media in zip(links(copy.body_html)[0][:2], (PHOTO, CHART), strict=True):
+        assert (await target.http.get(url, allow_private=True)).body == media.data
 
 
 async def test_unpublish_then_delete(target: Target) -> None:

@@ -89,3 +89,39 @@ async def test_post_without_date_is_a_fault(
     with pytest.raises(xmlrpc.client.Fault, match="dateCreated"):
         await call(http, site, "metaWeblog.newPost", "1", "editor", "editor-password",
                    {"title": "Không ngày", "description": "<p>x</p>"}, True)
+
+
+async def test_uploaded_files_move_into_the_post_that_names_them(
+    site: SimulatedSite, http: aiohttp.ClientSession
+) -> None:
+    user = ("editor", "editor-password")
+    media = {"name": "ảnh.png", "type": "image/png", "bits": xmlrpc.client.Binary(b"PNG1")}
+    temp = (await call(http, site, "metaWeblog.newMediaObject", "1", *user, media))["url"]
+    name = temp.rsplit("/", 1)[-1]
+    body = f'<p>Mở đầu</p><p><img src="{temp}"></p>'
+    struct = {"title": "Có ảnh", "description": body, "dateCreated": datetime(2025, 1, 2, 3, 4)}
+    post_id = await call(http, site, "metaWeblog.newPost", "1", *user, struct, True)
+    moved = f"/Portals/0/Blog/Files/1/{post_id}/{name}"
+    got = await call(http, site, "metaWeblog.getPost", post_id, *user)
+    # relative images come back absolute, as http://{host}/ without the port
+    assert f'src="http://127.0.0.1{moved}"' in got["description"]
+    async with http.get(site.url(moved)) as resp:
+        assert resp.status == 200 and await resp.read() == b"PNG1"
+    async with http.get(site.url(temp)) as resp:
+        assert resp.status == 404
+    # an edit whose body no longer names the file deletes it from the post's folder
+    edited = dict(struct, description="<p>Không còn ảnh</p>")
+    await call(http, site, "metaWeblog.editPost", post_id, *user, edited, True)
+    async with http.get(site.url(moved)) as resp:
+        assert resp.status == 404
+
+
+async def test_a_leading_image_becomes_the_main_image(
+    site: SimulatedSite, http: aiohttp.ClientSession
+) -> None:
+    user = ("editor", "editor-password")
+    body = '<p><img src="/Portals/0/a.jpg"></p><p>Nội dung</p>'
+    struct = {"title": "Ảnh đầu", "description": body, "dateCreated": datetime(2025, 1, 2)}
+    post_id = await call(http, site, "metaWeblog.newPost", "1", *user, struct, True)
+    got = await call(http, site, "metaWeblog.getPost", post_id, *user)
+    assert got["description"] == "<p>Nội dung</p>"
