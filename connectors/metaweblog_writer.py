@@ -38,6 +38,7 @@ differently from other MetaWeblog servers, and what this writer does about it:
 
 from __future__ import annotations
 
+import asyncio
 import xmlrpc.client
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
@@ -51,13 +52,14 @@ from connectors.media_links import rewrite_media
 from connectors.model import Media
 from connectors.origin_marker import OriginMarker, find_marker, marker_html
 from connectors.writer import (
+    OFF_LOOP_BYTES,
     OutgoingPost,
     PostStatus,
     RemoteCopy,
     RemoteRef,
     WriterTraits,
     check_categories,
-    sha256_hex,
+    digest_of,
 )
 from connectors.writer_errors import (
     CopyMissing,
@@ -103,7 +105,7 @@ class MetaWeblogTarget:
 class MetaWeblogWriter:
     target: MetaWeblogTarget
     http: HttpClient
-    # sha-256 -> URL of files uploaded or seen per copy, and of every file URL hashed
+    # (copy id, sha-256) -> URL of a file that copy may link; URL -> sha-256 of files hashed
     _uploads: dict[tuple[str, str], str] = field(default_factory=dict)
     _hashes: dict[str, str] = field(default_factory=dict)
 
@@ -182,7 +184,7 @@ class MetaWeblogWriter:
             raise PostRejected(t.endpoint, f"post {ref.id} is still there after deletePost")
 
     async def upload_media(self, ref: RemoteRef, media: Media) -> str:
-        digest = sha256_hex(media.data)
+        digest = await digest_of(media.data)
         known = self._uploads.get((ref.id, digest))
         if known is not None:
             return known
@@ -290,7 +292,7 @@ class MetaWeblogWriter:
                 response = await self.http.get(url, allow_private=self.target.allow_private)
             except FetchError:
                 return None
-            known = self._hashes[url] = sha256_hex(response.body)
+            known = self._hashes[url] = await digest_of(response.body)
         return known
 
     def _ref(self, struct: dict[str, Any]) -> RemoteRef:
@@ -329,7 +331,7 @@ class MetaWeblogWriter:
 
     async def _call(self, method: str, *params: Any) -> Any:
         t = self.target
-        body = xmlrpc.client.dumps(params, methodname=method, encoding="utf-8").encode()
+        body = await _encoded(method, params)
         headers = {"Content-Type": "text/xml; charset=utf-8"}
         try:
             response = await self.http.send(
@@ -352,6 +354,15 @@ class MetaWeblogWriter:
         except Exception as error:  # expat and marshalling errors: the answer is not XML-RPC
             raise WriteError(t.endpoint, f"{method}: not an XML-RPC answer ({error})") from error
         return result[0] if result else None
+
+
+async def _encoded(method: str, params: tuple[Any, ...]) -> bytes:
+    def encode() -> bytes:
+        return xmlrpc.client.dumps(params, methodname=method, encoding="utf-8").encode()
+
+    # a file's bits are base64-encoded in the call: large ones off the event loop
+    large = any(isinstance(p, dict) and len(p.get("bits", b"")) > OFF_LOOP_BYTES for p in params)
+    return await asyncio.to_thread(encode) if large else encode()
 
 
 class _Fault(WriteError):

@@ -45,7 +45,7 @@ from connectors.writer import (
     RemoteRef,
     WriterTraits,
     check_categories,
-    sha256_hex,
+    digest_of,
 )
 from connectors.writer_errors import (
     CopyMissing,
@@ -124,7 +124,7 @@ class WordPressWriter:
             )
 
     async def upload_media(self, ref: RemoteRef, media: Media) -> str:
-        tag = f"syncd-sha256-{sha256_hex(media.data)}"
+        tag = f"syncd-sha256-{await digest_of(media.data)}"
         query = {"search": tag, "_fields": "id,source_url,description", "context": "edit"}
         for found in await self._json("GET", "wp/v2/media", query=query):
             if tag in str(found.get("description", {}).get("raw", "")):

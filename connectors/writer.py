@@ -19,6 +19,7 @@ return value alone to know whether a post exists.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -133,8 +134,19 @@ class Writer(Protocol):
         ...
 
 
-def sha256_hex(data: bytes) -> str:
+# Hashing or encoding more than this many bytes goes to a worker thread, off the event loop.
+OFF_LOOP_BYTES = 1 << 20
+
+
+def _sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+async def digest_of(data: bytes) -> str:
+    """_sha256_hex(data), computed in a worker thread when ``data`` is large."""
+    if len(data) > OFF_LOOP_BYTES:
+        return await asyncio.to_thread(_sha256_hex, data)
+    return _sha256_hex(data)
 
 
 async def upload_media(
