@@ -34,6 +34,10 @@ differently from other MetaWeblog servers, and what this writer does about it:
   no longer names. A file therefore serves one post only: media are deduplicated per copy,
   by hashing the files the copy's body already links to.
 - getPost turns ``src="/`` into ``src="http://{host}/`` (http, no port).
+
+Other MetaWeblog servers (WordPress's xmlrpc.php is tested alongside) use fault codes 403
+for a refused login and 404 for a missing post, honour getRecentPosts' count, answer
+absolute media URLs, and move a deleted post to the trash, which counts as gone here.
 """
 
 from __future__ import annotations
@@ -220,6 +224,8 @@ class MetaWeblogWriter:
             if await self._missing(error):
                 return None
             raise
+        if struct.get("post_status") == "trash":  # WordPress's deletePost only trashes
+            return None
         return self._copy(ref, struct)
 
     async def list_categories(self) -> tuple[str, ...]:

@@ -1,4 +1,5 @@
-"""One contract, every writer: the simulator's MetaWeblog endpoint and a real WordPress.
+"""One contract, every writer: the MetaWeblog writer against the simulator's BlogPost.ashx and
+against a real WordPress's xmlrpc.php, and the REST writer against that WordPress.
 
 The contract: a copy is reserved, given its media (uploaded once, looked up by hash before
 any upload, links rewritten) and filled; a caller that died between the remote create and
@@ -85,7 +86,18 @@ class Target:
         return self.restart(password)
 
 
-@pytest.fixture(params=["metaweblog", "wordpress"])
+def metaweblog_target(
+    name: str, settings: MetaWeblogTarget, http: HttpClient, categories: tuple[str, ...]
+) -> Target:
+    def restart(password: str | None) -> Writer:
+        return MetaWeblogWriter(replace(settings, password=password or settings.password), http)
+
+    return Target(name, restart(None), categories[0], categories[1], http, restart)
+
+
+# The DNN Blog's BlogPost.ashx (simulated), WordPress's REST API, and WordPress's own
+# MetaWeblog endpoint (xmlrpc.php): the MetaWeblog writer must work with any MetaWeblog site.
+@pytest.fixture(params=["metaweblog", "wordpress", "wordpress-xmlrpc"])
 async def target(request: pytest.FixtureRequest, http: HttpClient) -> AsyncIterator[Target]:
     if request.param == "metaweblog":
         async with SimulatedSite(seed=5, articles=3, images=1, documents=1, blog_posts=4) as site:
@@ -97,16 +109,14 @@ async def target(request: pytest.FixtureRequest, http: HttpClient) -> AsyncItera
                 timezone=timezone(timedelta(hours=site.config.utc_offset_hours)),
                 allow_private=True,
             )
-
-            def metaweblog(password: str | None) -> Writer:
-                return MetaWeblogWriter(
-                    replace(settings, password=password or settings.password), http
-                )
-
-            yield Target("metaweblog", metaweblog(None), VOCABULARY[0], VOCABULARY[1], http,
-                         metaweblog)  # fmt: skip
+            yield metaweblog_target("metaweblog", settings, http, VOCABULARY)
         return
     wp: WordPressSite = request.getfixturevalue("wordpress")
+    if request.param == "wordpress-xmlrpc":
+        settings = MetaWeblogTarget(wp.base_url + "/xmlrpc.php", wp.base_url, wp.username,
+                                    wp.app_password, UTC, allow_private=True)  # fmt: skip
+        yield metaweblog_target("wordpress-xmlrpc", settings, http, CATEGORIES)
+        return
     wp_settings = WordPressTarget(wp.api_root, wp.username, wp.app_password, allow_private=True)
 
     def wordpress(password: str | None) -> Writer:

@@ -6,7 +6,8 @@ an install made with php-cli through WordPress's own wp_install(). It has an aut
 (no unfiltered_html, so kses filters its posts as it would a real editor's) with an
 application password; application passwords need HTTPS unless the environment type is
 "local", which wp-config.php sets. ``./dev test`` installs the packages (wordpress,
-php-cli, php-mysql); without them these tests fail, they never skip.
+php-cli, php-mysql, and php-xml for xmlrpc.php); without them these tests fail, they never
+skip.
 """
 
 from __future__ import annotations
@@ -164,7 +165,8 @@ def running_wordpress() -> Iterator[WordPressSite]:
     """Install a fresh WordPress and serve it until the block ends; then drop everything."""
     if not (WORDPRESS / "wp-load.php").is_file() or shutil.which("php") is None:
         raise WordPressUnavailable(
-            "Debian packages wordpress, php-cli and php-mysql are needed (./dev test installs them)"
+            "Debian packages wordpress, php-cli, php-mysql and php-xml are needed"
+            " (./dev test installs them)"
         )
     db = "syncd_wp_" + secrets.token_hex(4)
     db_password = secrets.token_hex(12)
