@@ -42,21 +42,19 @@ absolute media URLs, and move a deleted post to the trash, which counts as gone 
 
 from __future__ import annotations
 
-import asyncio
-import xmlrpc.client
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from connectors.errors import ConnectionFailed, FetchError, Timeout
+from connectors.errors import FetchError
 from connectors.htmltree import parse_fragment
 from connectors.http import HttpClient
 from connectors.media_links import rewrite_media
+from connectors.metaweblog_rpc import RpcFault, call
 from connectors.model import Media
 from connectors.origin_marker import OriginMarker, find_marker, marker_html
 from connectors.writer import (
-    OFF_LOOP_BYTES,
     OutgoingPost,
     PostStatus,
     RemoteCopy,
@@ -72,22 +70,11 @@ from connectors.writer_errors import (
     PostRejected,
     TargetUnavailable,
     WriteError,
-    transport_reason,
 )
 
 # Far in the future, so a placeholder sorts above every real post in getRecentPosts.
 PLACEHOLDER_DATE = datetime(2999, 1, 1)
 RECENT_POSTS_CAP = 10
-
-# Default texts of the DNN Blog's login and permission faults (lower case), plus the codes
-# other MetaWeblog servers use for a refused login.
-_REFUSED_TEXTS = (
-    "username or the password is invalid",
-    "trying to authenticate the user",
-    "access to this blog is not permitted",
-    "through this api has been denied",
-)
-_REFUSED_CODES = frozenset({403, 801})
 
 
 @dataclass(frozen=True)
@@ -207,7 +194,7 @@ class MetaWeblogWriter:
         except OutcomeUnknown as error:
             # an orphaned temporary file is harmless: the upload is simply made again
             raise TargetUnavailable(t.endpoint, error.detail) from error
-        except _Fault as error:
+        except RpcFault as error:
             raise PostRejected(t.endpoint, error.detail) from error
         url = urljoin(t.base_url + "/", str(answer.get("url", "")))
         self._uploads[(ref.id, digest)] = url
@@ -279,7 +266,7 @@ class MetaWeblogWriter:
     async def _missing(self, error: WriteError) -> bool:
         """Whether a getPost fault means the post is gone: the same account must still be
         able to list posts (so the fault was about this post, not about the login)."""
-        if isinstance(error, _Fault) and error.code == 404:
+        if isinstance(error, RpcFault) and error.code == 404:
             return True
         t = self.target
         try:
@@ -337,53 +324,7 @@ class MetaWeblogWriter:
 
     async def _call(self, method: str, *params: Any) -> Any:
         t = self.target
-        body = await _encoded(method, params)
-        headers = {"Content-Type": "text/xml; charset=utf-8"}
-        try:
-            response = await self.http.send(
-                "POST", t.endpoint, body, headers=headers, allow_private=t.allow_private
-            )
-        except (Timeout, ConnectionFailed) as error:
-            if method in ("metaWeblog.newPost", "metaWeblog.newMediaObject"):
-                raise OutcomeUnknown(t.endpoint, f"{method}: {transport_reason(error)}") from error
-            raise TargetUnavailable(t.endpoint, f"{method}: {transport_reason(error)}") from error
-        except FetchError as error:
-            raise WriteError(t.endpoint, f"{method}: {transport_reason(error)}") from error
-        if response.status >= 500 or response.status == 429:
-            raise TargetUnavailable(t.endpoint, f"{method}: HTTP {response.status}")
-        if response.status != 200:
-            raise WriteError(t.endpoint, f"{method}: HTTP {response.status}")
-        try:
-            result, _ = xmlrpc.client.loads(response.body, use_builtin_types=True)
-        except xmlrpc.client.Fault as fault:
-            raise _fault(t.endpoint, method, fault) from None
-        except Exception as error:  # expat and marshalling errors: the answer is not XML-RPC
-            raise WriteError(t.endpoint, f"{method}: not an XML-RPC answer ({error})") from error
-        return result[0] if result else None
-
-
-async def _encoded(method: str, params: tuple[Any, ...]) -> bytes:
-    def encode() -> bytes:
-        return xmlrpc.client.dumps(params, methodname=method, encoding="utf-8").encode()
-
-    # a file's bits are base64-encoded in the call: large ones off the event loop
-    large = any(isinstance(p, dict) and len(p.get("bits", b"")) > OFF_LOOP_BYTES for p in params)
-    return await asyncio.to_thread(encode) if large else encode()
-
-
-class _Fault(WriteError):
-    """An XML-RPC fault the writer still has to judge."""
-
-    def __init__(self, target: str, code: int, message: str) -> None:
-        self.code = code
-        super().__init__(target, message)
-
-
-def _fault(target: str, method: str, fault: xmlrpc.client.Fault) -> WriteError:
-    text = " ".join(str(fault.faultString).split())
-    if fault.faultCode in _REFUSED_CODES or any(s in text.lower() for s in _REFUSED_TEXTS):
-        return CredentialsRefused(target, f"{method} refused: {text}")
-    return _Fault(target, int(fault.faultCode), f"{method} failed: {text}")
+        return await call(self.http, t.endpoint, method, params, allow_private=t.allow_private)
 
 
 def _published(struct: dict[str, Any]) -> bool:
