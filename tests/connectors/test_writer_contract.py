@@ -180,10 +180,16 @@ async def test_a_copy_carries_everything(target: Target) -> None:
 async def test_media_are_looked_up_before_upload(target: Target) -> None:
     post = outgoing()
     ref, _ = await deliver(target.writer, post)
-    copy = await target.writer.get(ref)
-    assert copy is not None
+    first = await target.writer.get(ref)
+    assert first is not None
     restarted = target.fresh()  # nothing remembered: the lookup happens on the target
-    assert await restarted.upload_media(ref, PHOTO) == links(copy.body_html)[0][0]
+    assert await restarted.upload_media(ref, PHOTO) == links(first.body_html)[0][0]
+    # a whole redelivery uploads nothing new: every link stays what it was, and still serves
+    await restarted.update(ref, await upload_media(restarted, ref, post, (PHOTO, CHART, REPORT)))
+    again = await restarted.get(ref)
+    assert again is not None and links(again.body_html) == links(first.body_html)
+    for url in links(again.body_html)[0]:
+        assert (await target.http.get(url, allow_private=True)).status == 200
 
 
 async def test_marker_survives_the_target_and_syncd_sanitiser(target: Target) -> None:
