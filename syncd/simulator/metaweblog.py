@@ -13,6 +13,8 @@ XML-RPC.NET 2.5), in our own words; syncd's writer depends on each of them:
 - Categories are matched by exact name against the module's vocabulary; unknown names are
   silently dropped, never created. Keywords (mt_keywords) would be created as tags.
 - The default summary model (HtmlIndependent) ignores mt_excerpt.
+- A blog that must approve ghost writers' posts keeps them unpublished, whatever the call's
+  publish flag, without any fault (the ``writer`` account here).
 - getRecentPosts ignores the count it is given and answers the module's WLWRecentPostsMax
   (10) newest posts by publication date, drafts included.
 - getPost answers dateCreated as the creation time shifted by the time zone once more (a
@@ -147,7 +149,7 @@ def new_post(state: SiteState, params: tuple[Any, ...]) -> str:
         terms=terms,
         published=_to_utc(state, struct["dateCreated"]),
         modified=now,
-        is_published=bool(publish),
+        is_published=bool(publish) and user.can_approve,
     )
     state.blog.put(article)
     if FaultKind.SAVE_THEN_FAULT in STRUCK.get():
@@ -158,7 +160,7 @@ def new_post(state: SiteState, params: tuple[Any, ...]) -> str:
 
 def edit_post(state: SiteState, params: tuple[Any, ...]) -> bool:
     post_id, username, password, struct, publish = params
-    _login(state, username, password)
+    user = _login(state, username, password)
     struct = _required(struct)
     post = _post(state, post_id)
     title = str(struct["title"])
@@ -172,7 +174,7 @@ def edit_post(state: SiteState, params: tuple[Any, ...]) -> bool:
         category=terms[0] if terms else "",
         published=_to_utc(state, struct["dateCreated"]),
         modified=state.stamp(),
-        is_published=bool(publish),
+        is_published=bool(publish) and user.can_approve,
     )
     _saved(state, changed, str(struct["description"]))
     return True

@@ -301,3 +301,17 @@ async def test_a_fault_after_the_save_is_an_unknown_outcome(http: HttpClient) ->
         assert found is not None
         stored = [p for p in site.blog_posts(include_drafts=True) if find_marker(p.body_html)]
         assert [int(found.id)] == [p.article_id for p in stored]
+
+
+async def test_a_post_kept_unpublished_is_rejected(http: HttpClient) -> None:
+    """The DNN Blog silently keeps a ghost writer's posts unpublished: the writer looks at
+    what the target holds and says so, instead of reporting a published copy."""
+    async with SimulatedSite(seed=7, articles=2, images=0, documents=0, blog_posts=2) as site:
+        settings = MetaWeblogTarget(site.metaweblog_url, site.base_url, "writer",
+                                    "writer-password", UTC, allow_private=True)  # fmt: skip
+        writer = MetaWeblogWriter(settings, http)
+        post = outgoing()
+        ref = await writer.reserve(post)
+        with pytest.raises(PostRejected, match="kept as a draft") as caught:
+            await writer.update(ref, post)
+        assert "\n" not in str(caught.value)
