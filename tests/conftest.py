@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.support.seaweed import SeaweedServer, start_seaweed
+from tests.support.wordpress import WordPressSite, running_wordpress
 
 # --- S3: one real SeaweedFS server per session, a fresh bucket per test ---------------------
 
@@ -30,6 +31,15 @@ def s3_bucket(seaweed: SeaweedServer) -> str:
 def s3_lock_bucket(seaweed: SeaweedServer) -> str:
     """A new empty bucket created with Object Lock enabled (and so versioned)."""
     return seaweed.create_bucket(object_lock=True)
+
+
+# --- WordPress: one real install per session (Debian's package, php -S, local MariaDB) ------
+
+
+@pytest.fixture(scope="session")
+def wordpress() -> Iterator[WordPressSite]:
+    with running_wordpress() as site:
+        yield site
 
 # Store fixtures (SQLite always, PostgreSQL when SYNCD_TEST_POSTGRES_URL is set), for every suite.
 from tests.support.stores import blob_dir, store, store_url  # noqa: E402

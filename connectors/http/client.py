@@ -167,6 +167,22 @@ class HttpClient:
             url, self._attempt("POST", url, sent, body, trust, follow=False)
         )
 
+    async def send(
+        self,
+        method: str,
+        url: str,
+        body: bytes | None,
+        *,
+        trust: Trust = NO_TRUST,
+        headers: Mapping[str, str] | None = None,
+    ) -> Response:
+        """One request with any method and body, no retries (writes are not idempotent), no
+        redirects, under the per-URL deadline. Returns the Response whatever its status:
+        writers read error bodies."""
+        return await self._by_deadline(
+            url, self._attempt(method, url, dict(headers or {}), body, trust, False)
+        )
+
     async def _by_deadline(self, url: str, work: Coroutine[Any, Any, Response]) -> Response:
         deadline = self.policy.total_timeout
         try:

@@ -17,12 +17,15 @@ class SimUser:
     password: str
     display_name: str
     superuser: bool = False
+    # False for a blog "ghost writer" whose posts the DNN Blog keeps unpublished until approved
+    can_approve: bool = True
 
 
 def default_users() -> tuple[SimUser, ...]:
     return (
         SimUser(1, "host", "host-password", "Quản trị hệ thống", superuser=True),
         SimUser(2, "editor", "editor-password", "Biên tập viên"),
+        SimUser(3, "writer", "writer-password", "Cộng tác viên", can_approve=False),
     )
 
 

@@ -386,4 +386,5 @@ def test_every_fault_kind_is_exercised() -> None:
     exercised = set(TEXT_FAULTS)
     exercised |= {str(case.values[0]) for case in TRANSIENT}
     exercised |= {kind for kind, _, _ in [*ITEM_FAULTS, *LISTING_FAULTS]}
+    exercised.add("save_then_fault")  # a write-side fault: tests/connectors/test_writer_contract.py
     assert exercised == {kind.value for kind in FaultKind}
