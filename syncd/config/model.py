@@ -182,16 +182,47 @@ class Route(_Strict):
     from_sites: list[Key] = Field(description="Sites whose items the route moves.")
     categories: list[str] = Field(default_factory=list, description="Only these categories.")
     keywords: list[str] = Field(default_factory=list, description="Only items naming one of these.")
+    authors: list[str] = Field(default_factory=list, description="Only items by these authors.")
+    max_age: str | None = Field(
+        None, description="Only items published within this duration ('30d'); unset: any age."
+    )
     to: RouteTarget = Field(description="Where items go.")
     method: Literal["push", "feed"] = Field("push", description="Write through the API or a feed.")
     publish_as: Literal["draft", "published"] = Field("draft", description="State of the copy.")
     category_map: dict[str, str] = Field(
-        default_factory=dict, description="Source category -> target category."
+        default_factory=dict,
+        description="Source category -> target category, for every target. With a map, an "
+        "unmapped source category sends the copy to review; without one, copies carry no "
+        "categories. A category is never invented on a target.",
+    )
+    category_maps: dict[Key, dict[str, str]] = Field(
+        default_factory=dict,
+        description="Per target site: source category -> target category (overrides "
+        "category_map for that site).",
     )
     attribution: str = Field(
         "Nguồn: {source_name}", description="Text added to each copy naming its origin."
     )
     approval: bool = Field(False, description="Copies wait for an editor's approval.")
+    delay: str = Field(
+        "0s", description="Hold each copy this long after the origin is first seen ('2h')."
+    )
+    on_origin_removed: Literal["unpublish", "delete", "leave"] = Field(
+        "unpublish", description="What copies do when their origin is unpublished or deleted."
+    )
+
+    @field_validator("delay")
+    @classmethod
+    def _delay(cls, value: str) -> str:
+        duration_seconds(value)
+        return value
+
+    @field_validator("max_age")
+    @classmethod
+    def _max_age(cls, value: str | None) -> str | None:
+        if value is not None:
+            duration_seconds(value)
+        return value
 
 
 class Retention(_Strict):

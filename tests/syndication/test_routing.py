@@ -189,3 +189,32 @@ def test_any_route_graph_delivers_each_site_at_most_once(
     # a site may be offered the item by two branches; the outbox keeps one copy per
     # (origin, target), so what matters is that every branch ends and never returns home
     assert len(set(delivered)) <= len(SITES) - 1
+
+
+def test_rules_from_the_configuration() -> None:
+    from syncd.config.model import Config
+    from syncd.syndication.rules import network_of, rules_of
+
+    config = Config.model_validate(
+        {
+            "units": [
+                {"key": "kon-ray", "name": "Kon Rẫy", "level": "district"},
+                {"key": "dak-ruong", "name": "Đăk Ruồng", "level": "commune", "parent": "kon-ray"},
+            ],
+            "sites": [
+                {"key": "district", "unit": "kon-ray", "kind": "dnn",
+                 "base_url": "https://konray.example"},
+                {"key": "c2", "unit": "dak-ruong", "kind": "dnn",
+                 "base_url": "https://dakruong.example"},
+            ],
+            "routes": [
+                {"key": "down", "from_sites": ["district"], "to": {"relation": "children"},
+                 "max_age": "7d", "delay": "1h", "category_map": {"Tin tức": "Tin huyện"},
+                 "category_maps": {"c2": {"Tin tức": "Tin tức huyện"}}},
+            ],
+        }
+    )
+    (rule,) = rules_of(config)
+    assert rule.max_age == timedelta(days=7) and rule.delay == timedelta(hours=1)
+    (decision,) = decide(rule, network_of(config), article(), NOW)
+    assert (decision.target, decision.categories) == ("c2", ("Tin tức huyện",))
