@@ -9,10 +9,12 @@ of lxml.html's methods (same results: ``text_of`` is the XPath string() that lxm
 
 from __future__ import annotations
 
+import html
+
 from lxml import etree
 from lxml.etree import _Element as Element
 
-__all__ = ["Element", "drop", "parse_document", "parse_fragment", "text_of"]
+__all__ = ["Element", "drop", "parse_document", "parse_fragment", "serialize_fragment", "text_of"]
 
 _STRING = etree.XPath("string()", smart_strings=False)
 
@@ -54,3 +56,10 @@ def drop(element: Element) -> None:
         else:
             previous.tail = (previous.tail or "") + element.tail
     parent.remove(element)
+
+
+def serialize_fragment(root: Element) -> str:
+    """The HTML inside a fragment's body (``parse_fragment``'s result), as text."""
+    head = html.escape(root.text, quote=False) if root.text else ""
+    body = "".join(etree.tostring(child, method="html", encoding="unicode") for child in root)
+    return (head + body).strip()

@@ -155,6 +155,19 @@ class HttpClient:
         body = json.dumps(payload).encode()
         return await self._attempt("POST", url, sent, body, allow_private, follow=False)
 
+    async def send(
+        self,
+        method: str,
+        url: str,
+        body: bytes | None,
+        *,
+        allow_private: bool = False,
+        headers: Mapping[str, str] | None = None,
+    ) -> Response:
+        """One request with any method and body, no retries (writes are not idempotent), no
+        redirects. Returns the Response whatever its status: writers read error bodies."""
+        return await self._attempt(method, url, dict(headers or {}), body, allow_private, False)
+
     async def _with_retries(
         self, url: str, headers: dict[str, str], allow_private: bool
     ) -> Response:

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from .encoding import encode_cp1258
 from .faults import Fault, FaultKind
-from .keys import EMPTY_LISTINGS, state_of
+from .keys import EMPTY_LISTINGS, STRUCK, state_of
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -137,10 +137,12 @@ async def fault_middleware(request: web.Request, handler: Handler) -> web.Stream
             _hang_up(request)
             raise asyncio.CancelledError
     empty = EMPTY_LISTINGS.set(FaultKind.CRASHED_EMPTY in kinds)
+    struck = STRUCK.set(frozenset(kinds))
     try:
         response = await handler(request)
     finally:
         EMPTY_LISTINGS.reset(empty)
+        STRUCK.reset(struck)
     if not isinstance(response, web.Response):
         return response
     if kinds.intersection(_BODY_FAULTS):

@@ -31,6 +31,9 @@ class FaultKind(StrEnum):
     HUGE_BODY = "huge_body"  # the real body followed by `huge_bytes` of padding, streamed
     CRASHED_EMPTY = "crashed_empty"  # every listing (feeds, sitemap) empty, status 200
     CRASHED_404 = "crashed_404"  # every page and file answers 404
+    # MetaWeblog newPost stores the post, then answers a fault (as the DNN Blog does when its
+    # file or term handling fails after the save)
+    SAVE_THEN_FAULT = "save_then_fault"
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from contextvars import ContextVar
 
 from aiohttp import web
 
+from .faults import FaultKind
 from .state import SiteState
 
 STATE: web.AppKey[SiteState] = web.AppKey("sim_state", SiteState)
@@ -13,6 +14,9 @@ STATE: web.AppKey[SiteState] = web.AppKey("sim_state", SiteState)
 # Set by the fault middleware, for the task serving one request, when the site plays
 # "crashed, lists nothing" (a context variable: each request is served in its own task).
 EMPTY_LISTINGS: ContextVar[bool] = ContextVar("sim_empty_listings", default=False)
+# Every fault kind that struck the request being served, for handlers that play a fault
+# themselves (MetaWeblog's save-then-fault).
+STRUCK: ContextVar[frozenset[FaultKind]] = ContextVar("sim_struck", default=frozenset())
 
 
 def state_of(request: web.Request) -> SiteState:

@@ -126,6 +126,11 @@ class MediaLibrary:
         self._next_id = max(self._next_id, media.file_id + 1)
         return media
 
+    def remove(self, path: str) -> None:
+        old = self._by_path.pop(path, None)
+        if old is not None:
+            self._by_id.pop(old.file_id, None)
+
     def by_path(self, path: str) -> MediaFile | None:
         found = self._by_path.get(path)
         if found is None:
