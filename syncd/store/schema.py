@@ -154,15 +154,19 @@ Index("ix_revisions_created", revisions.c.created_at)
 Index("ix_revision_blobs_sha", revision_blobs.c.sha)
 
 # --- Syndication -----------------------------------------------------------------------------
-# One row per (origin item, target site): the copy, from the moment a route decides it exists,
-# through approval, delivery and its life on the target. `remote_ref` is the target's own id
-# of the post once created; `delivered_sha` the content hash of what was last delivered, so a
-# hand edit on the target (its mirrored revision differs) is told apart from our own.
+# One row per (origin, target site): the copy, from the moment a route decides it exists,
+# through approval, delivery and its life on the target. `origin` is the origin marker's id
+# ("site:source_key" of the first item), the same for every copy whatever route brought it, so
+# an item that reaches a site by two routes is one copy. `source_item_id` is the item whose
+# revisions feed the copy. `remote_ref` is the target's own id of the post once reserved;
+# `baseline_sha` the mirrored revision of the copy as it stood after our last delivery, so a
+# hand edit on the target (a later mirrored revision that differs) is told apart from ours.
 copies = Table(
     "copies",
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
-    Column("origin_item_id", Id, ForeignKey("items.id"), nullable=False),
+    Column("origin", Text, nullable=False),
+    Column("source_item_id", Id, ForeignKey("items.id"), nullable=False),
     Column("target_site_key", String(64), nullable=False),
     Column("route_key", String(64), nullable=False),
     # awaiting_approval, rejected, pending, active, unpublished, deleted, diverged, unlinked
@@ -171,13 +175,13 @@ copies = Table(
     Column("remote_ref", Text),
     Column("remote_url", Text),
     Column("copy_item_id", Id, ForeignKey("items.id")),
-    Column("delivered_sha", String(64)),
+    Column("baseline_sha", String(64)),
     Column("decided_by", Text),
     Column("decided_at", UtcTime),
     Column("decision_note", Text),
     Column("created_at", UtcTime, nullable=False),
     Column("updated_at", UtcTime, nullable=False),
-    UniqueConstraint("origin_item_id", "target_site_key", name="uq_copies_origin_target"),
+    UniqueConstraint("origin", "target_site_key", name="uq_copies_origin_target"),
 )
 
 # The outbox: each row is one thing to do to one copy, written in the same transaction as the
@@ -190,6 +194,8 @@ deliveries = Table(
     Column("revision_id", Id, ForeignKey("revisions.id")),
     Column("action", String(16), nullable=False),  # upsert, unpublish, delete
     Column("state", String(16), nullable=False),  # pending, done, dead, superseded
+    # what the route decided for this delivery: categories, publish_as, path, attribution
+    Column("payload", JSON, nullable=False),
     Column("attempts", Integer, nullable=False, default=0),
     Column("not_before", UtcTime, nullable=False),
     Column("last_error", Text),
@@ -201,3 +207,5 @@ deliveries = Table(
 
 Index("ix_deliveries_due", deliveries.c.state, deliveries.c.not_before)
 Index("ix_copies_copy_item", copies.c.copy_item_id)
+Index("ix_copies_source_item", copies.c.source_item_id)
+Index("ix_deliveries_copy", deliveries.c.copy_id)

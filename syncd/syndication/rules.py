@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from syncd.config.model import Config, Route, duration_seconds
+from syncd.syndication.outbox import Outbox
 from syncd.syndication.routing import Network, RouteRule, UnitNode
 
 
@@ -42,3 +43,11 @@ def rule_of(route: Route) -> RouteRule:
 
 def rules_of(config: Config) -> list[RouteRule]:
     return [rule_of(r) for r in config.routes]
+
+
+def outbox_of(config: Config) -> Outbox:
+    return Outbox(
+        rules=rules_of(config),
+        network=network_of(config),
+        attribution={r.key: r.attribution for r in config.routes},
+    )
