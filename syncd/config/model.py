@@ -137,6 +137,40 @@ class SiteOptions(_Strict):
         return value
 
 
+class Publish(_Strict):
+    """How syndicated copies are written to a site (unset: the site receives no pushes)."""
+
+    kind: Literal["metaweblog", "wordpress"] = Field(
+        description="metaweblog: the DNN Blog module's BlogPost.ashx (or any MetaWeblog API); "
+        "wordpress: the WordPress REST API with an application password."
+    )
+    endpoint: str = Field(
+        description="metaweblog: the BlogPost.ashx URL with portalid, tabid and moduleid; "
+        "wordpress: the REST root ('/wp-json/'). Absolute, or relative to base_url."
+    )
+    username: str = Field(description="Account the copies are written as.")
+    password: SecretRef = Field(
+        description="Its password (WordPress: an application password): {env=...}, "
+        "{file=...} or {credential=...}."
+    )
+    timezone: str = Field(
+        "Asia/Ho_Chi_Minh",
+        description="metaweblog: the account's time zone, in which the API reads dates.",
+    )
+    blog_id: str = Field("1", description="metaweblog: the blog id passed with each call.")
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+
 class Site(_Strict):
     key: Key = Field(description="Stable identifier of the site.")
     unit: Key = Field(description="Key of the unit that owns the site.")
@@ -148,6 +182,7 @@ class Site(_Strict):
     )
     credentials: Credentials | None = Field(None, description="Login for APIs that need one.")
     options: SiteOptions = Field(default_factory=SiteOptions, description="Per-site options.")
+    publish: Publish | None = Field(None, description="Where pushed copies are written.")
 
     @field_validator("base_url")
     @classmethod

@@ -1,0 +1,159 @@
+"""District news reaching commune sites through the outbox, over real HTTP to simulated DNN
+sites whose BlogPost.ashx behaves as the DNN Blog module's does."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from connectors.origin_marker import find_marker
+from syncd.config import Config, parse_config
+from syncd.mirror.runner import Mirror
+from syncd.simulator import SimulatedSite
+from syncd.store import schema as t
+from syncd.syndication.delivery import Deliverer, DeliveryPolicy
+from syncd.syndication.writers import Writers
+from tests.mirror.conftest import MirrorFactory
+
+PASSWORD_ENV = "SYNCD_TEST_BLOG_PASSWORD"
+
+
+def _config(district: SimulatedSite, communes: dict[str, SimulatedSite], route: str) -> Config:
+    lines = [
+        '[[units]]\nkey = "kr"\nname = "Huyện Kon Rẫy"\nlevel = "district"\n',
+    ]
+    for key in communes:
+        lines.append(
+            f'[[units]]\nkey = "u-{key}"\nname = "Xã {key}"\nlevel = "commune"\nparent = "kr"\n'
+        )
+    lines.append(
+        f'[[sites]]\nkey = "d"\nunit = "kr"\nkind = "dnn"\nbase_url = "{district.base_url}"\n'
+        "local = true\noptions = { delete_after_missing = 1, mass_disappearance = 1.0 }\n"
+    )
+    for key, site in communes.items():
+        c = site.config
+        lines.append(
+            f'[[sites]]\nkey = "{key}"\nunit = "u-{key}"\nkind = "dnn"\n'
+            f'base_url = "{site.base_url}"\nlocal = true\n'
+            f'options = {{ blog_modules = ["{c.blog_tab_id}:{c.blog_module_id}"] }}\n'
+            f'publish = {{ kind = "metaweblog", endpoint = "{site.metaweblog_url}", '
+            f'username = "editor", password = {{ env = "{PASSWORD_ENV}" }}, '
+            f'timezone = "Asia/Ho_Chi_Minh" }}\n'
+        )
+    lines.append(route)
+    return parse_config("".join(lines))
+
+
+DOWN = (
+    '[[routes]]\nkey = "down"\nfrom_sites = ["d"]\nto = { relation = "children" }\n'
+    'publish_as = "published"\n'
+)
+
+
+@asynccontextmanager
+async def network(
+    mirror_for: MirrorFactory, monkeypatch: pytest.MonkeyPatch, articles: int = 4
+) -> AsyncIterator[tuple[Mirror, Deliverer, SimulatedSite, dict[str, SimulatedSite]]]:
+    monkeypatch.setenv(PASSWORD_ENV, "editor-password")
+    async with (
+        SimulatedSite(seed=31, articles=articles, images=2, documents=0, blog_posts=0) as district,
+        SimulatedSite(seed=32, articles=0, images=0, documents=0, blog_posts=0) as c1,
+        SimulatedSite(seed=33, articles=0, images=0, documents=0, blog_posts=0) as c2,
+    ):
+        communes = {"c1": c1, "c2": c2}
+        config = _config(district, communes, DOWN)
+        async with mirror_for(config) as mirror:
+            names = {s.key: config.unit(s.unit).name for s in config.sites}
+            deliverer = Deliverer(
+                mirror.store, Writers(config, mirror.http), owner="test", source_names=names,
+                policy=DeliveryPolicy(base_delay=0.01, max_delay=0.05),
+            )  # fmt: skip
+            yield mirror, deliverer, district, communes
+
+
+async def _rows(mirror: Mirror, table: Any) -> list[Any]:
+    async with mirror.store.engine.connect() as conn:
+        return list((await conn.execute(select(table).order_by(table.c.id))).all())
+
+
+async def test_district_news_reaches_every_commune_once(
+    mirror_for: MirrorFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with network(mirror_for, monkeypatch) as (mirror, deliverer, district, communes):
+        first = await mirror.run_site("d")
+        assert first.new == len(district.articles()) == 4
+        deliveries = await _rows(mirror, t.deliveries)
+        assert len(deliveries) == 8 and {d.state for d in deliveries} == {"pending"}
+
+        done = await deliverer.run_until_idle()
+        assert (done.done, done.dead, done.retried) == (8, 0, 0), done.errors
+        titles = sorted(a.title for a in district.articles())
+        for site in communes.values():
+            posts = site.blog_posts(include_drafts=True)
+            assert sorted(p.title for p in posts) == titles
+            for post in posts:
+                marker = find_marker(post.body_html)
+                assert marker is not None and marker.path == ("d",)
+                assert marker.origin.startswith("d:")
+                assert "Huyện Kon Rẫy" in post.body_html  # the attribution
+                assert post.is_published
+
+        # nothing changed: a second pass and round deliver nothing and create nothing
+        await mirror.run_site("d")
+        again = await deliverer.run_until_idle()
+        assert (again.done, again.dead) == (0, 0)
+        assert all(len(s.blog_posts(include_drafts=True)) == 4 for s in communes.values())
+        copies = await _rows(mirror, t.copies)
+        assert len(copies) == 8 and {c.state for c in copies} == {"active"}
+
+
+async def test_copies_follow_edits_and_removal_but_not_over_a_hand_edit(
+    mirror_for: MirrorFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with network(mirror_for, monkeypatch, articles=2) as (
+        mirror, deliverer, district, communes
+    ):  # fmt: skip
+        await mirror.run_site("d")
+        await deliverer.run_until_idle()
+        for key in communes:
+            pass_ = await mirror.run_site(key)  # the copies are mirrored: baselines set
+            assert pass_.new == 2
+        copies = await _rows(mirror, t.copies)
+        assert all(c.copy_item_id is not None and c.baseline_sha for c in copies)
+
+        edited, removed = district.articles()
+        district.edit_article(edited.article_id, title="Tiêu đề đã sửa")
+        await mirror.run_site("d")
+        assert (await deliverer.run_until_idle()).done == 2
+        for site in communes.values():
+            assert "Tiêu đề đã sửa" in {p.title for p in site.blog_posts(include_drafts=True)}
+        for key in communes:
+            await mirror.run_site(key)  # our own update: a new baseline, not a divergence
+        assert {c.state for c in await _rows(mirror, t.copies)} == {"active"}
+
+        # an editor on c1 changes the copy by hand: it is marked diverged and left alone
+        c1 = communes["c1"]
+        post = next(p for p in c1.blog_posts() if p.title == "Tiêu đề đã sửa")
+        hand_edit = "<p>Sửa tay tại xã.</p>" + post.body_html  # the marker link stays
+        c1.state.blog.put(dataclasses.replace(post, body=hand_edit, modified=c1.state.stamp()))
+        await mirror.run_site("c1")
+        states = {(c.target_site_key, c.origin): c.state for c in await _rows(mirror, t.copies)}
+        assert sorted(states.values()).count("diverged") == 1
+        district.edit_article(edited.article_id, title="Sửa lần hai")
+        await mirror.run_site("d")
+        assert (await deliverer.run_until_idle()).done == 1  # only c2's copy
+        assert "Sửa lần hai" not in {p.title for p in communes["c1"].blog_posts()}
+        assert "Sửa lần hai" in {p.title for p in communes["c2"].blog_posts()}
+
+        # the origin is deleted: its copies are unpublished (the route's default)
+        district.delete_article(removed.article_id)
+        await mirror.run_site("d")
+        assert (await deliverer.run_until_idle()).done == 2
+        for site in communes.values():
+            assert removed.title not in {p.title for p in site.blog_posts()}
+            assert removed.title in {p.title for p in site.blog_posts(include_drafts=True)}
