@@ -30,6 +30,7 @@ from syncd.store.mirrorstate import MirrorState
 from syncd.store.open import open_store
 from syncd.store.status import ping
 from syncd.store.store import Store, utcnow
+from syncd.syndication.delivery import Deliverer, deliverer_of
 from syncd.web.app import WebServer
 
 log = structlog.get_logger("syncd.daemon")
@@ -50,6 +51,7 @@ class Daemon:
         self._http: HttpClient | None = None
         self._mirror: Mirror | None = None
         self._web: WebServer | None = None
+        self._deliverer: Deliverer | None = None
         self._running: dict[str, asyncio.Task[PassResult | None]] = {}
         self._slots = asyncio.Semaphore(config.daemon.concurrency)
         self.status_url: str | None = None
@@ -75,6 +77,7 @@ class Daemon:
         await self._http.start()
         self._mirror = Mirror(self.config, self._store, self._http)
         await self._mirror.register_sites()
+        self._deliverer = deliverer_of(self.config, self._store, self._http, self.owner)
         tune_gc()  # start-up is over: what it built stays
         await self._remember_health()
         since = await watching_since(self._store.engine) or utcnow()
@@ -90,6 +93,8 @@ class Daemon:
         self._scheduled = schedule
         if schedule:
             self.scheduler.every("mirror-tick", self.tick_seconds, self.tick)
+            if self._deliverer is not None:
+                self.scheduler.every("deliveries", self.tick_seconds, self._deliver)
             self.scheduler.every(
                 "alerts", duration_seconds(self.config.alerting.check_every), self._check_alerts
             )
@@ -101,6 +106,14 @@ class Daemon:
             self.scheduler.start()
         self.metrics.up.set(1)
         log.info("daemon started", sites=len(self.config.sites), status=self.status_url)
+
+    async def _deliver(self) -> None:
+        assert self._deliverer is not None
+        try:
+            await self._deliverer.run_due()
+        except Exception:
+            # a broken round must not stop the daemon; its leases lapse and the next retries
+            log.exception("delivery round failed")
 
     async def _check_alerts(self) -> None:
         try:
@@ -198,4 +211,6 @@ class Daemon:
         """Run every due site once, wait for all, and return (tests, one-shot runs)."""
         await self.tick()
         results = await asyncio.gather(*list(self._running.values()))
+        if self._deliverer is not None:
+            await self._deliverer.run_until_idle()
         return [r for r in results if r is not None]

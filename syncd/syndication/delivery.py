@@ -31,6 +31,7 @@ import structlog
 from sqlalchemy import Connection, insert, select, update
 
 from connectors.errors import ConnectorError
+from connectors.http import HttpClient
 from connectors.model import Media
 from connectors.origin_marker import OriginMarker
 from connectors.writer import OutgoingPost, RemoteRef, Writer, upload_media
@@ -42,6 +43,7 @@ from connectors.writer_errors import (
     TargetUnavailable,
     UnknownCategories,
 )
+from syncd.config.model import Config
 from syncd.store import schema as t
 from syncd.store.canonical import load_document
 from syncd.store.store import Store, utcnow, write
@@ -437,3 +439,13 @@ class Deliverer:
                 "syndication.target_recovered", f"deliveries to {target} go through again",
                 site_key=target,
             )  # fmt: skip
+
+
+def deliverer_of(config: Config, store: Store, http: HttpClient, owner: str) -> Deliverer | None:
+    """The daemon's worker, or None when no route is configured."""
+    if not config.routes:
+        return None
+    from syncd.syndication.writers import Writers
+
+    names = {s.key: config.unit(s.unit).name for s in config.sites}
+    return Deliverer(store, Writers(config, http), owner=owner, source_names=names)
