@@ -58,6 +58,7 @@ class Daemon:
         self._scheduled = False
         self._stopping = False
         self._tick_lock = asyncio.Lock()
+        self._delivery_lock = asyncio.Lock()
 
     @property
     def store(self) -> Store:
@@ -109,8 +110,11 @@ class Daemon:
 
     async def _deliver(self) -> None:
         assert self._deliverer is not None
+        if self._stopping:
+            return
         try:
-            await self._deliverer.run_due()
+            async with self._delivery_lock:
+                await self._deliverer.run_due()
         except Exception:
             # a broken round must not stop the daemon; its leases lapse and the next retries
             log.exception("delivery round failed")
@@ -129,6 +133,11 @@ class Daemon:
         # let a tick in flight finish first: shutting the scheduler down cancels running jobs
         async with self._tick_lock:
             self._stopping = True
+        if self._deliverer is not None:
+            # a round in flight finishes the delivery at hand and hands the rest back
+            self._deliverer.stop()
+            async with self._delivery_lock:
+                pass
         self.scheduler.shutdown()
         if self._running:
             log.info("waiting for passes to finish", sites=sorted(self._running))

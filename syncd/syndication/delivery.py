@@ -116,6 +116,11 @@ class Deliverer:
         self.policy = policy or DeliveryPolicy()
         self.clock = clock
         self._failing: dict[str, bool] = {}  # target -> failing, as last recorded
+        self._stopping = False
+
+    def stop(self) -> None:
+        """Finish the deliveries in flight, start no other, hand the leased rest back."""
+        self._stopping = True
 
     # -- leasing -------------------------------------------------------------------------------
 
@@ -173,13 +178,29 @@ class Deliverer:
             by_target[d.target].append(d)
 
         async def drain(items: list[Due]) -> None:
-            while items:
+            while items and not self._stopping:
                 await self._one(items.pop(0), result)
 
         await asyncio.gather(
             *(drain(items) for items in by_target.values() for _ in range(self.policy.per_target))
         )
+        left = [d.id for items in by_target.values() for d in items]
+        if left:
+            await self._release(left)
         return result
+
+    async def _release(self, ids: list[int]) -> None:
+        owner = self.owner
+
+        def job(conn: Connection) -> None:
+            d = t.deliveries
+            conn.execute(
+                update(d)
+                .where(d.c.id.in_(ids), d.c.lease_owner == owner, d.c.state == "pending")
+                .values(lease_owner=None, lease_until=None)
+            )
+
+        await write(self.store.engine, job)
 
     async def run_until_idle(self, max_rounds: int = 1000) -> RoundResult:
         """Rounds until nothing is due now (tests, `--burst`)."""
