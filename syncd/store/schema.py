@@ -172,6 +172,8 @@ copies = Table(
     # awaiting_approval, rejected, pending, active, unpublished, deleted, diverged, unlinked
     Column("state", String(24), nullable=False),
     Column("path", JSON, nullable=False),
+    # the route's last decision for this copy (categories, publish_as, ...), for approvals
+    Column("payload", JSON, nullable=False),
     Column("remote_ref", Text),
     Column("remote_url", Text),
     Column("copy_item_id", Id, ForeignKey("items.id")),

@@ -144,10 +144,10 @@ class Outbox:
                 continue
             if copy.state == "pending":
                 # never delivered: nothing to take back, only a delivery to call off
-                self._supersede(conn, int(copy.id))
-                self._set_state(conn, int(copy.id), "deleted", now)
+                supersede(conn, int(copy.id))
+                set_state(conn, int(copy.id), "deleted", now)
                 continue
-            self._add_delivery(conn, int(copy.id), None, action, {}, now, now)
+            add_delivery(conn, int(copy.id), None, action, {}, now, now)
 
     # -- rows ----------------------------------------------------------------------------------
 
@@ -165,13 +165,15 @@ class Outbox:
                 t.copies.c.origin == origin, t.copies.c.target_site_key == decision.target
             )
         ).first()
+        payload = payload_of(decision, self.attribution)
         if copy is None:
             state = "awaiting_approval" if decision.needs_approval else "pending"
             result = conn.execute(
                 insert(t.copies).values(
                     origin=origin, source_item_id=item_id, target_site_key=decision.target,
                     route_key=decision.route, state=state, path=list(decision.path),
-                    decision_note=decision.reason or None, created_at=now, updated_at=now,
+                    payload=payload, decision_note=decision.reason or None, created_at=now,
+                    updated_at=now,
                 )
             )  # fmt: skip
             copy_id = int(result.inserted_primary_key[0])  # type: ignore[index]
@@ -189,42 +191,8 @@ class Outbox:
             # (a copy of it elsewhere) never overwrites it
             if int(copy.source_item_id) != item_id or copy.state not in LIVE_STATES:
                 return
-        self._add_delivery(
-            conn, copy_id, revision_id, "upsert", payload_of(decision, self.attribution),
-            decision.not_before or now, now,
-        )  # fmt: skip
-
-    @staticmethod
-    def _supersede(conn: Connection, copy_id: int) -> None:
-        conn.execute(
-            update(t.deliveries)
-            .where(t.deliveries.c.copy_id == copy_id, t.deliveries.c.state == "pending")
-            .values(state="superseded")
-        )
-
-    def _add_delivery(
-        self,
-        conn: Connection,
-        copy_id: int,
-        revision_id: int | None,
-        action: str,
-        payload: Mapping[str, Any],
-        not_before: datetime,
-        now: datetime,
-    ) -> None:
-        # only the newest thing to do to a copy matters: an older pending one is superseded
-        self._supersede(conn, copy_id)
-        conn.execute(
-            insert(t.deliveries).values(
-                copy_id=copy_id, revision_id=revision_id, action=action, state="pending",
-                payload=dict(payload), attempts=0, not_before=not_before, created_at=now,
-            )
-        )  # fmt: skip
-
-    @staticmethod
-    def _set_state(conn: Connection, copy_id: int, state: str, now: datetime) -> None:
-        conn.execute(
-            update(t.copies).where(t.copies.c.id == copy_id).values(state=state, updated_at=now)
+        add_delivery(
+            conn, copy_id, revision_id, "upsert", payload, decision.not_before or now, now
         )
 
     def _watch_copy(self, conn: Connection, recorded: Recorded, site_key: str, origin: str) -> None:
@@ -254,6 +222,41 @@ class Outbox:
             values["updated_at"] = utcnow()
             conn.execute(update(t.copies).where(t.copies.c.id == copy.id).values(**values))
 
+
+
+def supersede(conn: Connection, copy_id: int) -> None:
+    """Call off the copy's pending deliveries: only the newest thing to do matters."""
+    conn.execute(
+        update(t.deliveries)
+        .where(t.deliveries.c.copy_id == copy_id, t.deliveries.c.state == "pending")
+        .values(state="superseded")
+    )
+
+
+def add_delivery(
+    conn: Connection,
+    copy_id: int,
+    revision_id: int | None,
+    action: str,
+    payload: Mapping[str, Any],
+    not_before: datetime,
+    now: datetime,
+) -> None:
+    supersede(conn, copy_id)
+    conn.execute(
+        insert(t.deliveries).values(
+            copy_id=copy_id, revision_id=revision_id, action=action, state="pending",
+            payload=dict(payload), attempts=0, not_before=not_before, created_at=now,
+        )
+    )  # fmt: skip
+
+
+def set_state(conn: Connection, copy_id: int, state: str, now: datetime, **values: Any) -> None:
+    conn.execute(
+        update(t.copies)
+        .where(t.copies.c.id == copy_id)
+        .values(state=state, updated_at=now, **values)
+    )
 
 def payload_of(decision: Decision, attribution: Mapping[str, str]) -> dict[str, Any]:
     return {

@@ -35,6 +35,10 @@ def _config(district: SimulatedSite, communes: dict[str, SimulatedSite], route: 
         f'[[sites]]\nkey = "d"\nunit = "kr"\nkind = "dnn"\nbase_url = "{district.base_url}"\n'
         "local = true\noptions = { delete_after_missing = 1, mass_disappearance = 1.0 }\n"
     )
+    lines.append(
+        f'publish = {{ kind = "metaweblog", endpoint = "{district.metaweblog_url}", '
+        f'username = "editor", password = {{ env = "{PASSWORD_ENV}" }} }}\n'
+    )
     for key, site in communes.items():
         c = site.config
         lines.append(
@@ -57,16 +61,22 @@ DOWN = (
 
 @asynccontextmanager
 async def network(
-    mirror_for: MirrorFactory, monkeypatch: pytest.MonkeyPatch, articles: int = 4
+    mirror_for: MirrorFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    articles: int = 4,
+    routes: str = DOWN,
+    commune_articles: int = 0,
 ) -> AsyncIterator[tuple[Mirror, Deliverer, SimulatedSite, dict[str, SimulatedSite]]]:
     monkeypatch.setenv(PASSWORD_ENV, "editor-password")
     async with (
         SimulatedSite(seed=31, articles=articles, images=2, documents=0, blog_posts=0) as district,
-        SimulatedSite(seed=32, articles=0, images=0, documents=0, blog_posts=0) as c1,
-        SimulatedSite(seed=33, articles=0, images=0, documents=0, blog_posts=0) as c2,
+        SimulatedSite(seed=32, articles=commune_articles, images=0, documents=0, blog_posts=0)
+        as c1,
+        SimulatedSite(seed=33, articles=commune_articles, images=0, documents=0, blog_posts=0)
+        as c2,
     ):
         communes = {"c1": c1, "c2": c2}
-        config = _config(district, communes, DOWN)
+        config = _config(district, communes, routes)
         async with mirror_for(config) as mirror:
             names = {s.key: config.unit(s.unit).name for s in config.sites}
             deliverer = Deliverer(

@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("route_key", sa.String(length=64), nullable=False),
         sa.Column("state", sa.String(length=24), nullable=False),
         sa.Column("path", sa.JSON(), nullable=False),
+        sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column("remote_ref", sa.Text(), nullable=True),
         sa.Column("remote_url", sa.Text(), nullable=True),
         sa.Column("copy_item_id", _Id, nullable=True),
