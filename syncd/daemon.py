@@ -32,6 +32,7 @@ from syncd.store.status import ping
 from syncd.store.store import Store, utcnow
 from syncd.syndication.delivery import Deliverer, deliverer_of
 from syncd.web.app import WebServer
+from syncd.web.syndication import SyndicationWeb
 
 log = structlog.get_logger("syncd.daemon")
 
@@ -89,6 +90,12 @@ class Daemon:
             self._web = WebServer(
                 self._store, self.metrics, host or "127.0.0.1", int(port),
                 backup_stale_after=policy_of(self.config).backup_max_age,
+                syndication=SyndicationWeb(
+                    self._store,
+                    site_urls={s.key: s.base_url for s in self.config.sites},
+                    site_names={s.key: self.config.unit(s.unit).name for s in self.config.sites},
+                    on_ping=self.sync_now,
+                ),
             )  # fmt: skip
             self.status_url = await self._web.start()
         self._scheduled = schedule
@@ -107,6 +114,16 @@ class Daemon:
             self.scheduler.start()
         self.metrics.up.set(1)
         log.info("daemon started", sites=len(self.config.sites), status=self.status_url)
+
+    async def sync_now(self, key: str) -> None:
+        """Mirror a site at once (an update ping said it published): it becomes due now, and
+        a tick runs so the pass starts without waiting for the next one."""
+        if self._stopping:
+            return
+        state = MirrorState(self.store.engine)
+        await state.update_site(await self.store.site_id(key), next_due_at=utcnow())
+        log.info("update ping", site=key)
+        await self.tick()
 
     async def _deliver(self) -> None:
         assert self._deliverer is not None
