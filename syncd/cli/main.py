@@ -15,7 +15,13 @@ from syncd.cli.daemon_cmds import demo, run_daemon
 from syncd.cli.export_cmd import export
 from syncd.cli.store_cmds import db_group, diff, history, show
 from syncd.cli.sync_cmd import sync
-from syncd.cli.syndication_cmds import approvals_group, copies_cmd, relink_cmd, unlink_cmd
+from syncd.cli.syndication_cmds import (
+    approvals_group,
+    copies_cmd,
+    relink_cmd,
+    republish_cmd,
+    unlink_cmd,
+)
 from syncd.errors import SyncdError
 
 
@@ -42,6 +48,7 @@ cli.add_command(approvals_group)
 cli.add_command(copies_cmd)
 cli.add_command(unlink_cmd)
 cli.add_command(relink_cmd)
+cli.add_command(republish_cmd)
 
 
 def main() -> None:

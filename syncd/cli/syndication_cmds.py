@@ -147,3 +147,37 @@ def relink_cmd(copy_id: int, by: str | None, config_file: Path | None) -> None:
 
     done = run(with_store(read_config(config_file), lambda s: relink(s, copy_id, _who(by))))
     click.echo(f"relinked: {_line(done)}")
+
+
+@click.command("republish")
+@click.argument("site")
+@click.option("--to", "target", required=True, help="The site to rebuild into (its `publish`).")
+@click.option("--as-of", "as_of", default=None, help="The moment (date or ISO time); default now.")
+@click.option("--dry-run", is_flag=True, help="Say what would be done; change nothing.")
+@click.option(
+    "--redirects",
+    "redirects_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Folder for the redirect maps (default: STATE_DIR/redirects).",
+)
+@config_option
+def republish_cmd(
+    site: str,
+    target: str,
+    as_of: str | None,
+    dry_run: bool,
+    redirects_dir: Path | None,
+    config_file: Path | None,
+) -> None:
+    """Put every article SITE had (as of a date) into the site TARGET through its writer, and
+    write a redirect map from the old URLs to the new (CSV, nginx map, IIS rewriteMap).
+    Running it again resumes and never makes a second copy."""
+    from syncd.syndication.republish_run import run_republish
+
+    config = read_config(config_file)
+    out = redirects_dir or config.daemon.state_dir / "redirects"
+    report = run(run_republish(config, site, target, as_of, dry_run=dry_run, out=out,
+                               say=click.echo))  # fmt: skip
+    if report.dead:
+        raise click.exceptions.Exit(1)

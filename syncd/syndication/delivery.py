@@ -108,6 +108,7 @@ class Deliverer:
         source_names: Mapping[str, str],
         policy: DeliveryPolicy | None = None,
         clock: Callable[[], datetime] = utcnow,
+        only_targets: frozenset[str] | None = None,
     ) -> None:
         self.store = store
         self.writer_for = writer_for
@@ -115,6 +116,7 @@ class Deliverer:
         self.source_names = source_names
         self.policy = policy or DeliveryPolicy()
         self.clock = clock
+        self.only_targets = only_targets  # a republish run delivers to its target alone
         self._failing: dict[str, bool] = {}  # target -> failing, as last recorded
         self._stopping = False
 
@@ -127,7 +129,7 @@ class Deliverer:
     async def lease_due(self) -> list[Due]:
         now = self.clock()
         until = now + self.policy.lease
-        owner, batch = self.owner, self.policy.batch
+        owner, batch, only = self.owner, self.policy.batch, self.only_targets
 
         def job(conn: Connection) -> list[Due]:
             d, c = t.deliveries, t.copies
@@ -138,6 +140,10 @@ class Deliverer:
                 .order_by(d.c.not_before, d.c.id)
                 .limit(batch)
             )
+            if only is not None:
+                query = query.where(
+                    d.c.copy_id.in_(select(c.c.id).where(c.c.target_site_key.in_(sorted(only))))
+                )
             if conn.dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True)
             ids = [int(i) for i in conn.execute(query).scalars()]
@@ -266,6 +272,12 @@ class Deliverer:
             await self._record_ref(due.copy_id, ref)
         post = await upload_media(writer, ref, post, media)
         await writer.update(ref, post)
+        if ref.url is None:
+            # some APIs answer a create with the id alone: the public URL is needed for the
+            # redirect map and the copies listing
+            held = await writer.get(ref)
+            if held is not None and held.ref.url:
+                ref = held.ref
         await self._finish(due, "active", ref)
 
     async def _post(self, due: Due) -> tuple[OutgoingPost, tuple[Media, ...]]:
