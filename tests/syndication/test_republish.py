@@ -38,7 +38,9 @@ async def test_republish_rebuilds_a_site_once(
         async with mirror_for(config) as mirror:
             await mirror.run_site("d")
             # the command opens the store the mirror wrote (blobs in tmp_path/blobs)
-            daemon = config.daemon.model_copy(update={"state_dir": tmp_path, "store_url": store_url})
+            daemon = config.daemon.model_copy(
+                update={"state_dir": tmp_path, "store_url": store_url}
+            )
             config = config.model_copy(update={"daemon": daemon})
             said: list[str] = []
             dry = await run_republish(config, "d", "fresh", None, dry_run=True,
