@@ -339,11 +339,37 @@ class AlertingSettings(_Strict):
         return value
 
 
+class SyndicationSettings(_Strict):
+    max_attempts: int = Field(
+        12, ge=1, le=1000, description="Attempts before a delivery is parked as dead."
+    )
+    retry_base: str = Field(
+        "30s", description="Wait before the first retry; doubles with each attempt (jittered)."
+    )
+    retry_max: str = Field("1h", description="Longest wait between two attempts.")
+    lease: str = Field(
+        "3m",
+        description="How long a daemon holds the deliveries it took; a daemon killed mid-round "
+        "frees them after this.",
+    )
+    per_target: int = Field(4, ge=1, le=64, description="Deliveries in flight to one site.")
+
+    @field_validator("retry_base", "retry_max", "lease")
+    @classmethod
+    def _durations(cls, value: str) -> str:
+        if duration_seconds(value) < 1:
+            raise ValueError(f"must be at least 1s, got {value!r}")
+        return value
+
+
 class Config(_Strict):
     daemon: DaemonSettings = Field(default_factory=DaemonSettings, description="The daemon.")
     units: list[Unit] = Field(default_factory=list, description="The tree of units.")
     sites: list[Site] = Field(default_factory=list, description="Sites to mirror.")
     routes: list[Route] = Field(default_factory=list, description="Syndication rules.")
+    syndication: SyndicationSettings = Field(
+        default_factory=SyndicationSettings, description="Delivering copies."
+    )
     backup_targets: list[BackupTarget] = Field(
         default_factory=list, description="Where backups go."
     )

@@ -176,6 +176,9 @@ copies = Table(
     Column("payload", JSON, nullable=False),
     Column("remote_ref", Text),
     Column("remote_url", Text),
+    # set just before a placeholder is created on the target, cleared once its id is recorded:
+    # a copy with this set and no remote_ref may or may not exist there (a crash in between)
+    Column("reserving_since", UtcTime),
     Column("copy_item_id", Id, ForeignKey("items.id")),
     Column("baseline_sha", String(64)),
     Column("decided_by", Text),

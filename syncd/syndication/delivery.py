@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from connectors.errors import ConnectorError
 from connectors.http import HttpClient
@@ -43,7 +43,7 @@ from connectors.writer_errors import (
     TargetUnavailable,
     UnknownCategories,
 )
-from syncd.config.model import Config
+from syncd.config.model import Config, duration_seconds
 from syncd.store import schema as t
 from syncd.store.canonical import load_document
 from syncd.store.store import Store, utcnow, write
@@ -51,6 +51,7 @@ from syncd.store.store import Store, utcnow, write
 log = structlog.get_logger("syncd.syndication")
 
 NEEDS_A_PERSON = (CredentialsRefused, PostRejected, UnknownCategories)
+PLACEHOLDER_WAIT = 5.0  # seconds a delivery waits for a placeholder slot on its target
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,9 @@ class DeliveryPolicy:
     max_attempts: int = 12
     base_delay: float = 30.0  # seconds before the first retry; doubles with each attempt
     max_delay: float = 3600.0
-    lease: timedelta = timedelta(minutes=10)
+    # short: a daemon killed mid-round holds its deliveries this long (a delivery takes
+    # seconds; each HTTP call has its own deadline well under this)
+    lease: timedelta = timedelta(minutes=3)
     batch: int = 200
     per_target: int = 4  # deliveries in flight to one target site
 
@@ -118,6 +121,7 @@ class Deliverer:
         self.clock = clock
         self.only_targets = only_targets  # a republish run delivers to its target alone
         self._failing: dict[str, bool] = {}  # target -> failing, as last recorded
+        self._reserving: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._stopping = False
 
     def stop(self) -> None:
@@ -231,7 +235,9 @@ class Deliverer:
                 await self._dead(due, f"no writer configured for site {due.target!r}", result)
                 return
             elif due.action == "upsert":
-                await self._upsert(writer, due)
+                if not await self._upsert(writer, due):
+                    await self._postpone(due)
+                    return
             elif due.action == "unpublish":
                 if due.remote_ref:
                     await writer.unpublish(RemoteRef(due.remote_ref, due.remote_url))
@@ -262,14 +268,22 @@ class Deliverer:
         await self._target_ok_or_failing(due.target, failing=False)
         result.done += 1
 
-    async def _upsert(self, writer: Writer, due: Due) -> None:
+    async def _upsert(self, writer: Writer, due: Due) -> bool:
+        """Deliver the copy; False when it must wait for a placeholder slot on the target."""
         post, media = await self._post(due)
         ref = RemoteRef(due.remote_ref, due.remote_url) if due.remote_ref else None
         if ref is None:
             ref = await writer.find_copy(post.marker)
+            if ref is not None:
+                await self._record_ref(due.copy_id, ref)
         if ref is None:
-            ref = await writer.reserve(post)
-            await self._record_ref(due.copy_id, ref)
+            async with self._reserving[due.target]:
+                limit = writer.traits.unfilled_limit
+                if limit is not None and await self._unfilled(due.target) >= limit:
+                    return False
+                await self._mark_reserving(due.copy_id)
+                ref = await writer.reserve(post)
+                await self._record_ref(due.copy_id, ref)
         post = await upload_media(writer, ref, post, media)
         await writer.update(ref, post)
         if ref.url is None:
@@ -279,6 +293,35 @@ class Deliverer:
             if held is not None and held.ref.url:
                 ref = held.ref
         await self._finish(due, "active", ref)
+        return True
+
+    async def _unfilled(self, target: str) -> int:
+        """Placeholders on the target that may not have their content yet: reserved and not
+        delivered, or in doubt after a crash. A writer whose find_copy sees only the newest
+        posts stays exact only while these are fewer than its unfilled_limit."""
+        c = t.copies
+        async with self.store.engine.connect() as conn:
+            return int(
+                (
+                    await conn.execute(
+                        select(func.count()).where(
+                            c.c.target_site_key == target,
+                            c.c.state == "pending",
+                            c.c.remote_ref.is_not(None) | c.c.reserving_since.is_not(None),
+                        )
+                    )
+                ).scalar_one()
+            )
+
+    async def _mark_reserving(self, copy_id: int) -> None:
+        now = self.clock()
+
+        def job(conn: Connection) -> None:
+            conn.execute(
+                update(t.copies).where(t.copies.c.id == copy_id).values(reserving_since=now)
+            )
+
+        await write(self.store.engine, job)
 
     async def _post(self, due: Due) -> tuple[OutgoingPost, tuple[Media, ...]]:
         document, url = await self._document(due)
@@ -349,7 +392,8 @@ class Deliverer:
             conn.execute(
                 update(t.copies)
                 .where(t.copies.c.id == copy_id)
-                .values(remote_ref=ref.id, remote_url=ref.url, updated_at=now)
+                .values(remote_ref=ref.id, remote_url=ref.url, reserving_since=None,
+                        updated_at=now)
             )
 
         await write(self.store.engine, job)
@@ -376,6 +420,20 @@ class Deliverer:
                 update(copy).where(copy.c.id == due.copy_id, copy.c.state.notin_(keep)).values(
                     **values
                 )
+            )
+
+        await write(self.store.engine, job)
+
+    async def _postpone(self, due: Due) -> None:
+        """Try again shortly, without counting an attempt: the target has as many unfilled
+        placeholders as its writer can keep track of."""
+        when = self.clock() + timedelta(seconds=PLACEHOLDER_WAIT)
+
+        def job(conn: Connection) -> None:
+            conn.execute(
+                update(t.deliveries)
+                .where(t.deliveries.c.id == due.id)
+                .values(not_before=when, lease_owner=None, lease_until=None)
             )
 
         await write(self.store.engine, job)
@@ -481,4 +539,18 @@ def deliverer_of(config: Config, store: Store, http: HttpClient, owner: str) -> 
     from syncd.syndication.writers import Writers
 
     names = {s.key: config.unit(s.unit).name for s in config.sites}
-    return Deliverer(store, Writers(config, http), owner=owner, source_names=names)
+    return Deliverer(
+        store, Writers(config, http), owner=owner, source_names=names,
+        policy=policy_of(config),
+    )  # fmt: skip
+
+
+def policy_of(config: Config) -> DeliveryPolicy:
+    s = config.syndication
+    return DeliveryPolicy(
+        max_attempts=s.max_attempts,
+        base_delay=float(duration_seconds(s.retry_base)),
+        max_delay=float(duration_seconds(s.retry_max)),
+        lease=timedelta(seconds=duration_seconds(s.lease)),
+        per_target=s.per_target,
+    )

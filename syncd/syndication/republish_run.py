@@ -50,7 +50,7 @@ async def run_republish(
     from connectors.writer_errors import WriteError
     from syncd.mirror.runner import http_policy
     from syncd.store.open import open_store
-    from syncd.syndication.delivery import Deliverer
+    from syncd.syndication.delivery import Deliverer, policy_of
     from syncd.syndication.writers import Writers
 
     _target(config, target)
@@ -77,7 +77,7 @@ async def run_republish(
             names = {s.key: config.unit(s.unit).name for s in config.sites}
             deliverer = Deliverer(
                 store, writers, owner=f"republish:{os.getpid()}", source_names=names,
-                only_targets=frozenset([target]),
+                policy=policy_of(config), only_targets=frozenset([target]),
             )  # fmt: skip
             await _deliver(deliverer, site, target, plan.articles)
         delivered, waiting, dead = await rp.progress(store, site, target)

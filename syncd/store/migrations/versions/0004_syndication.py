@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column("remote_ref", sa.Text(), nullable=True),
         sa.Column("remote_url", sa.Text(), nullable=True),
+        sa.Column("reserving_since", _Time, nullable=True),
         sa.Column("copy_item_id", _Id, nullable=True),
         sa.Column("baseline_sha", sa.String(length=64), nullable=True),
         sa.Column("decided_by", sa.Text(), nullable=True),
