@@ -95,7 +95,7 @@ async def test_kill_9_while_delivering_leaves_exactly_one_copy(tmp_path: Path) -
         for _ in range(CYCLES):
             code = await _burst(config, rng.uniform(1.0, 3.0))
             open_ = await _open_deliveries(tmp_path / "state")
-            mid_way += code == -9 and 0 < open_ and _posts(targets) > 0
+            mid_way += code == -9 and open_ > 0 and _posts(targets) > 0
         assert mid_way >= 5, "too few runs were killed mid-delivery to prove anything"
         for _ in range(10):  # then to the end, leases of killed runs lapsing meanwhile
             await asyncio.sleep(1.2)
