@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -15,7 +16,9 @@ from connectors.origin_marker import find_marker
 from syncd.config import Config, parse_config
 from syncd.mirror.runner import Mirror
 from syncd.simulator import SimulatedSite
+from syncd.simulator.faults import FaultKind
 from syncd.store import schema as t
+from syncd.store.store import utcnow
 from syncd.syndication.delivery import Deliverer, DeliveryPolicy
 from syncd.syndication.writers import Writers
 from tests.mirror.conftest import MirrorFactory
@@ -167,3 +170,63 @@ async def test_copies_follow_edits_and_removal_but_not_over_a_hand_edit(
         for site in communes.values():
             assert removed.title not in {p.title for p in site.blog_posts()}
             assert removed.title in {p.title for p in site.blog_posts(include_drafts=True)}
+
+
+class SteppingClock:
+    """Simulated time for the worker: each read moves it on by `step`."""
+
+    def __init__(self, start: datetime, step: timedelta) -> None:
+        self.now, self.step = start, step
+
+    def __call__(self) -> datetime:
+        self.now += self.step
+        return self.now
+
+
+async def test_a_target_down_for_ten_minutes_gets_everything_after(
+    mirror_for: MirrorFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with network(mirror_for, monkeypatch, articles=3) as (
+        mirror, deliverer, district, communes
+    ):  # fmt: skip
+        await mirror.run_site("d")
+        down = communes["c1"]
+        down.add_fault(FaultKind.ERROR_500, paths=("/DesktopModules/Blog/BlogPost.ashx",))
+        clock = SteppingClock(utcnow(), timedelta(seconds=20))
+        deliverer.clock = clock
+        deliverer.policy = DeliveryPolicy(base_delay=30, max_delay=120, max_attempts=50)
+        start = clock.now
+        while clock.now - start < timedelta(minutes=10):
+            await deliverer.run_due()
+        assert communes["c1"].blog_posts(include_drafts=True) == []
+        assert len(communes["c2"].blog_posts()) == 3  # the healthy target was not held up
+        down.clear_faults()
+        for _ in range(60):
+            await deliverer.run_due()
+            if len(down.blog_posts()) == 3:
+                break
+        assert sorted(p.title for p in down.blog_posts()) == sorted(
+            a.title for a in district.articles()
+        )
+        events = [r.kind for r in await _rows(mirror, t.events) if r.site_key == "c1"]
+        assert events.count("syndication.target_failing") == 1
+        assert events.count("syndication.target_recovered") == 1
+        assert "syndication.dead" not in events
+        assert {d.state for d in await _rows(mirror, t.deliveries)} == {"done"}
+
+
+async def test_refused_credentials_park_the_delivery_with_one_line(
+    mirror_for: MirrorFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with network(mirror_for, monkeypatch, articles=1) as (mirror, deliverer, _, communes):
+        await mirror.run_site("d")
+        monkeypatch.setenv(PASSWORD_ENV, "wrong")
+        deliverer.writer_for = Writers(
+            mirror.config, mirror.http
+        )  # secrets are read when a writer is made
+        got = await deliverer.run_until_idle()
+        assert (got.done, got.dead) == (0, 2)
+        assert all("\n" not in e and "password" in e.lower() for e in got.errors), got.errors
+        dead = [r for r in await _rows(mirror, t.events) if r.kind == "syndication.dead"]
+        assert len(dead) == 2 and all(r.severity == "error" for r in dead)
+        assert communes["c1"].blog_posts(include_drafts=True) == []
