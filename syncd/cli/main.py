@@ -18,6 +18,7 @@ from syncd.cli.sync_cmd import sync
 from syncd.cli.syndication_cmds import (
     approvals_group,
     copies_cmd,
+    deliveries_group,
     relink_cmd,
     republish_cmd,
     unlink_cmd,
@@ -49,6 +50,7 @@ cli.add_command(copies_cmd)
 cli.add_command(unlink_cmd)
 cli.add_command(relink_cmd)
 cli.add_command(republish_cmd)
+cli.add_command(deliveries_group)
 
 
 def main() -> None:

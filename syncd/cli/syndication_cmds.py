@@ -181,3 +181,47 @@ def republish_cmd(
                                say=click.echo))  # fmt: skip
     if report.dead:
         raise click.exceptions.Exit(1)
+
+
+@click.group("deliveries", invoke_without_command=True)
+@config_option
+@click.pass_context
+def deliveries_group(ctx: click.Context, config_file: Path | None) -> None:
+    """The outbox: deliveries waiting and those parked as dead, with why."""
+    ctx.ensure_object(dict)
+    ctx.obj["config_file"] = config_file
+    if ctx.invoked_subcommand is not None:
+        return
+    from syncd.syndication.overview import syndication_overview
+
+    async def action(store: Any) -> Any:
+        return await syndication_overview(store.engine)
+
+    o = run(with_store(read_config(config_file), action))
+    states = ", ".join(f"{n} {s}" for s, n in sorted(o.copies.items())) or "none"
+    click.echo(f"{o.pending} waiting, {o.dead} dead; copies: {states}")
+    for d in o.dead_list:
+        click.echo(f"{d.id:>6}  dead  {d.target:<14} {d.action:<9} copy {d.copy_id}: {d.error}")
+
+
+@deliveries_group.command("retry")
+@click.argument("delivery_id", type=int, required=False)
+@click.option("--all", "every", is_flag=True, help="Every dead delivery.")
+@by_option
+@config_option
+@click.pass_context
+def retry_cmd(
+    ctx: click.Context,
+    delivery_id: int | None,
+    every: bool,
+    by: str | None,
+    config_file: Path | None,
+) -> None:
+    """Put a dead delivery (or --all) back in the queue once what stopped it is fixed."""
+    from syncd.syndication.copies import retry_dead
+
+    if (delivery_id is None) == (not every):
+        raise click.UsageError("name one DELIVERY_ID, or give --all")
+    config = read_config(config_file or ctx.obj.get("config_file"))
+    count = run(with_store(config, lambda s: retry_dead(s, delivery_id, _who(by))))
+    click.echo(f"{count} deliveries queued again")

@@ -206,3 +206,40 @@ async def _one(store: Store, copy_id: int) -> CopyInfo:
     if row is None:
         raise NotFound(f"no copy {copy_id}")
     return _info(row)
+
+
+async def retry_dead(store: Store, delivery_id: int | None, by: str) -> int:
+    """Put dead deliveries (one, or all when `delivery_id` is None) back in the queue with
+    their attempts reset, after a person fixed what stopped them; returns how many."""
+
+    def job(conn: Connection) -> int:
+        d = t.deliveries
+        query = select(d.c.id, d.c.copy_id).where(d.c.state == "dead")
+        if delivery_id is not None:
+            query = query.where(d.c.id == delivery_id)
+        rows = conn.execute(query).all()
+        if delivery_id is not None and not rows:
+            raise NotFound(f"no dead delivery {delivery_id}")
+        now = utcnow()
+        for row in rows:
+            # a newer delivery for the same copy supersedes this one: retry only the newest
+            newer = conn.execute(
+                select(d.c.id).where(d.c.copy_id == row.copy_id, d.c.id > row.id).limit(1)
+            ).first()
+            state = "superseded" if newer is not None else "pending"
+            conn.execute(
+                d.update().where(d.c.id == row.id).values(
+                    state=state, attempts=0, not_before=now, done_at=None, lease_owner=None,
+                    lease_until=None,
+                )
+            )  # fmt: skip
+        conn.execute(
+            insert(t.events).values(
+                at=now, kind="syndication.retried", severity="info",
+                message=f"{len(rows)} dead deliveries put back in the queue by {by}",
+                data={"by": by, "delivery": delivery_id},
+            )
+        )  # fmt: skip
+        return len(rows)
+
+    return await write(store.engine, job)

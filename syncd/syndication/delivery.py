@@ -516,10 +516,11 @@ class Deliverer:
                         .limit(1)
                     )
                 ).scalar_one_or_none()
-            self._failing[target] = last == "syndication.target_failing"
+            # another delivery to the same target may have settled it meanwhile
+            self._failing.setdefault(target, last == "syndication.target_failing")
         if self._failing[target] == failing:
             return
-        self._failing[target] = failing
+        self._failing[target] = failing  # before the await: concurrent callers see it
         if failing:
             await self.store.log_event(
                 "syndication.target_failing", f"deliveries to {target} fail: {why}",

@@ -230,3 +230,30 @@ async def test_refused_credentials_park_the_delivery_with_one_line(
         dead = [r for r in await _rows(mirror, t.events) if r.kind == "syndication.dead"]
         assert len(dead) == 2 and all(r.severity == "error" for r in dead)
         assert communes["c1"].blog_posts(include_drafts=True) == []
+
+
+async def test_dead_deliveries_show_and_go_again_once_fixed(
+    mirror_for: MirrorFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from syncd.syndication.copies import retry_dead
+    from syncd.web.page import render_status
+    from syncd.web.report import build_report, report_json
+
+    async with network(mirror_for, monkeypatch, articles=1) as (mirror, deliverer, _, communes):
+        await mirror.run_site("d")
+        monkeypatch.setenv(PASSWORD_ENV, "wrong")
+        deliverer.writer_for = Writers(mirror.config, mirror.http)
+        await deliverer.run_until_idle()
+        report = await build_report(mirror.store.engine, version="test")
+        assert any("2 deliveries parked as dead" in line for line in report.attention)
+        data = report_json(report)["syndication"]
+        assert data["dead_deliveries"] == 2 and len(data["dead"]) == 2
+        assert 'id="dead"' in render_status(report)
+
+        monkeypatch.setenv(PASSWORD_ENV, "editor-password")
+        deliverer.writer_for = Writers(mirror.config, mirror.http)
+        assert await retry_dead(mirror.store, None, "operator") == 2
+        assert (await deliverer.run_until_idle()).done == 2
+        assert all(len(s.blog_posts()) == 1 for s in communes.values())
+        report = await build_report(mirror.store.engine, version="test")
+        assert not report.attention or all("syndication" not in a for a in report.attention)
