@@ -60,6 +60,7 @@ class Daemon:
         self._stopping = False
         self._tick_lock = asyncio.Lock()
         self._delivery_lock = asyncio.Lock()
+        self._kick: asyncio.Task[None] | None = None
 
     @property
     def store(self) -> Store:
@@ -131,6 +132,8 @@ class Daemon:
             return
         try:
             async with self._delivery_lock:
+                if self._stopping:
+                    return
                 await self._deliverer.run_due()
         except Exception:
             # a broken round must not stop the daemon; its leases lapse and the next retries
@@ -162,6 +165,8 @@ class Daemon:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+        if self._kick is not None:
+            await asyncio.gather(self._kick, return_exceptions=True)
         if self._web is not None:
             await self._web.stop()
         if self._http is not None:
@@ -202,6 +207,9 @@ class Daemon:
             async with self._slots:
                 result = await self.mirror.run_site(key)
             self.metrics.observe_pass(result, time.monotonic() - started, time.time())
+            if self._deliverer is not None and (result.new or result.changed or result.deleted):
+                # what the pass put in the outbox goes out now, not at the next tick
+                self._kick = asyncio.create_task(self._deliver())
             return result
         except Exception as exc:
             # A bug in one pass must not take the daemon down; it is logged and recorded.
