@@ -237,7 +237,8 @@ def _has(title: str) -> Callable[[Any], bool]:
 
 
 async def _wait_everywhere(targets: list[Any], title: str) -> None:
-    while not all(_has(title)(t) for t in targets):
+    # the simulated sites have no "post arrived" event to wait on: look every 20 ms
+    while not all(_has(title)(t) for t in targets):  # noqa: ASYNC110
         await asyncio.sleep(0.02)
 
 
