@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from html import unescape
 
 from connectors.htmltree import parse_fragment, serialize_fragment
 
@@ -13,7 +14,7 @@ def rewrite_media(html: str, uploaded: Mapping[str, str]) -> str:
     """``html`` with every ``img src`` and ``a href`` equal to a key of ``uploaded`` replaced
     by its value (the URL of the copy on the target). Other links are left alone; the HTML
     is re-serialised only when something changed."""
-    if not uploaded or not any(url in html for url in uploaded):
+    if not uploaded or not any(url in unescape(html) for url in uploaded):
         return html
     root = parse_fragment(html)
     changed = False

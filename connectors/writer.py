@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import html
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal, Protocol
@@ -155,7 +156,9 @@ async def upload_media(
     """``post`` with its images and documents uploaded to the target once and the links in
     its body pointing at the uploaded copies. ``media`` holds the files the body links to,
     each under the URL the body uses."""
-    uploaded = {m.url: await writer.upload_media(ref, m) for m in media if m.url in post.body_html}
+    # links in HTML escape '&' in a query: compare with the text as the attributes read
+    linked = html.unescape(post.body_html)
+    uploaded = {m.url: await writer.upload_media(ref, m) for m in media if m.url in linked}
     return replace(post, body_html=rewrite_media(post.body_html, uploaded))
 
 

@@ -30,7 +30,9 @@ from syncd.store.mirrorstate import MirrorState
 from syncd.store.open import open_store
 from syncd.store.status import ping
 from syncd.store.store import Store, utcnow
+from syncd.syndication.delivery import Deliverer, deliverer_of
 from syncd.web.app import WebServer
+from syncd.web.syndication import SyndicationWeb
 
 log = structlog.get_logger("syncd.daemon")
 
@@ -50,12 +52,15 @@ class Daemon:
         self._http: HttpClient | None = None
         self._mirror: Mirror | None = None
         self._web: WebServer | None = None
+        self._deliverer: Deliverer | None = None
         self._running: dict[str, asyncio.Task[PassResult | None]] = {}
         self._slots = asyncio.Semaphore(config.daemon.concurrency)
         self.status_url: str | None = None
         self._scheduled = False
         self._stopping = False
         self._tick_lock = asyncio.Lock()
+        self._delivery_lock = asyncio.Lock()
+        self._kick: asyncio.Task[None] | None = None
 
     @property
     def store(self) -> Store:
@@ -75,6 +80,7 @@ class Daemon:
         await self._http.start()
         self._mirror = Mirror(self.config, self._store, self._http)
         await self._mirror.register_sites()
+        self._deliverer = deliverer_of(self.config, self._store, self._http, self.owner)
         tune_gc()  # start-up is over: what it built stays
         await self._remember_health()
         since = await watching_since(self._store.engine) or utcnow()
@@ -85,11 +91,19 @@ class Daemon:
             self._web = WebServer(
                 self._store, self.metrics, host or "127.0.0.1", int(port),
                 backup_stale_after=policy_of(self.config).backup_max_age,
+                syndication=SyndicationWeb(
+                    self._store,
+                    site_urls={s.key: s.base_url for s in self.config.sites},
+                    site_names={s.key: self.config.unit(s.unit).name for s in self.config.sites},
+                    on_ping=self.sync_now,
+                ),
             )  # fmt: skip
             self.status_url = await self._web.start()
         self._scheduled = schedule
         if schedule:
             self.scheduler.every("mirror-tick", self.tick_seconds, self.tick)
+            if self._deliverer is not None:
+                self.scheduler.every("deliveries", self.tick_seconds, self._deliver)
             self.scheduler.every(
                 "alerts", duration_seconds(self.config.alerting.check_every), self._check_alerts
             )
@@ -101,6 +115,29 @@ class Daemon:
             self.scheduler.start()
         self.metrics.up.set(1)
         log.info("daemon started", sites=len(self.config.sites), status=self.status_url)
+
+    async def sync_now(self, key: str) -> None:
+        """Mirror a site at once (an update ping said it published): it becomes due now, and
+        a tick runs so the pass starts without waiting for the next one."""
+        if self._stopping:
+            return
+        state = MirrorState(self.store.engine)
+        await state.update_site(await self.store.site_id(key), next_due_at=utcnow())
+        log.info("update ping", site=key)
+        await self.tick()
+
+    async def _deliver(self) -> None:
+        assert self._deliverer is not None
+        if self._stopping:
+            return
+        try:
+            async with self._delivery_lock:
+                if self._stopping:
+                    return
+                await self._deliverer.run_due()
+        except Exception:
+            # a broken round must not stop the daemon; its leases lapse and the next retries
+            log.exception("delivery round failed")
 
     async def _check_alerts(self) -> None:
         try:
@@ -116,6 +153,11 @@ class Daemon:
         # let a tick in flight finish first: shutting the scheduler down cancels running jobs
         async with self._tick_lock:
             self._stopping = True
+        if self._deliverer is not None:
+            # a round in flight finishes the delivery at hand and hands the rest back
+            self._deliverer.stop()
+            async with self._delivery_lock:
+                pass
         self.scheduler.shutdown()
         if self._running:
             log.info("waiting for passes to finish", sites=sorted(self._running))
@@ -123,6 +165,8 @@ class Daemon:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+        if self._kick is not None:
+            await asyncio.gather(self._kick, return_exceptions=True)
         if self._web is not None:
             await self._web.stop()
         if self._http is not None:
@@ -163,6 +207,9 @@ class Daemon:
             async with self._slots:
                 result = await self.mirror.run_site(key)
             self.metrics.observe_pass(result, time.monotonic() - started, time.time())
+            if self._deliverer is not None and (result.new or result.changed or result.deleted):
+                # what the pass put in the outbox goes out now, not at the next tick
+                self._kick = asyncio.create_task(self._deliver())
             return result
         except Exception as exc:
             # A bug in one pass must not take the daemon down; it is logged and recorded.
@@ -198,4 +245,6 @@ class Daemon:
         """Run every due site once, wait for all, and return (tests, one-shot runs)."""
         await self.tick()
         results = await asyncio.gather(*list(self._running.values()))
+        if self._deliverer is not None:
+            await self._deliverer.run_until_idle()
         return [r for r in results if r is not None]

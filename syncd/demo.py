@@ -4,6 +4,8 @@ mirroring it live while the sites keep publishing."""
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import random
 import tempfile
 from collections.abc import Callable
@@ -17,6 +19,7 @@ DEMO_UNITS = [
     ("quang-ngai", "Tỉnh Quảng Ngãi", "province", None),
     ("kon-ray", "Huyện Kon Rẫy", "district", "quang-ngai"),
 ]
+DEMO_PASSWORD_ENV = "SYNCD_DEMO_BLOG_PASSWORD"
 COMMUNES = ["Đăk Ruồng", "Đăk Tờ Re", "Tân Lập", "Đăk Pne", "Đăk Kôi", "Đăk Tơ Lung",
             "Ngọk Tụ", "Đăk Rve", "Măng Bút", "Đăk Long"]  # fmt: skip
 
@@ -43,15 +46,35 @@ def demo_config(units: list[tuple[str, str, str, str | None]], sites: list[Simul
         out.append(f'\n[[units]]\nkey = "{key}"\nname = "{name}"\nlevel = "{level}"\n')
         if parent:
             out.append(f'parent = "{parent}"\n')
+    communes = [key for key, _, level, _ in units if level == "commune"]
     for (key, *_), site in zip(units, sites, strict=True):
+        c = site.config
         out.append(
             f'\n[[sites]]\nkey = "{key}"\nunit = "{key}"\nkind = "dnn"\n'
             f'base_url = "{site.base_url}"\nschedule = "20s"\nlocal = true\n'
+            f'options = {{ blog_modules = ["{c.blog_tab_id}:{c.blog_module_id}"] }}\n'
+            f'publish = {{ kind = "metaweblog", endpoint = "{site.metaweblog_url}", '
+            f'username = "editor", password = {{ env = "{DEMO_PASSWORD_ENV}" }}, '
+            f'timezone = "Asia/Ho_Chi_Minh" }}\n'
         )
-    out.append(
-        '\n[[routes]]\nkey = "district-to-communes"\nfrom_sites = ["kon-ray"]\n'
-        'to = { relation = "children" }\npublish_as = "published"\n'
-    )
+    # District news: pushed through MetaWeblog to half of the communes, offered to the other
+    # half in an outgoing feed. Commune news: to the district after approval, then onwards to
+    # the province (its copy at the district carries it).
+    pushed, fed = communes[::2], communes[1::2]
+    routes = [
+        ("district-to-communes", ["kon-ray"], f"sites = {json.dumps(pushed)}", "push", False),
+        ("district-to-communes-feed", ["kon-ray"], f"sites = {json.dumps(fed)}", "feed", False),
+        ("communes-to-district", communes, 'relation = "parent"', "push", True),
+        ("district-to-province", ["kon-ray"], 'relation = "parent"', "push", False),
+    ]
+    for key, sources, to, method, approval in routes:
+        if to.endswith("[]") or not sources:
+            continue
+        out.append(
+            f'\n[[routes]]\nkey = "{key}"\nfrom_sites = {json.dumps(sources)}\n'
+            f'to = {{ {to} }}\nmethod = "{method}"\npublish_as = "published"\n'
+            f"approval = {str(approval).lower()}\n"
+        )
     return "".join(out)
 
 
@@ -84,6 +107,8 @@ async def run_demo(
         for i, (_, name, _, _) in enumerate(units)
     ]  # fmt: skip
     base = workdir or Path(tempfile.mkdtemp(prefix="syncd-demo-"))
+    # the simulated sites' editor account, named in the configuration as a secret should be
+    os.environ.setdefault(DEMO_PASSWORD_ENV, "editor-password")
     async with SimulatedNetwork(configs) as network:
         config_path = base / "syncd.toml"
         config_path.write_text(

@@ -15,6 +15,14 @@ from syncd.cli.daemon_cmds import demo, run_daemon
 from syncd.cli.export_cmd import export
 from syncd.cli.store_cmds import db_group, diff, history, show
 from syncd.cli.sync_cmd import sync
+from syncd.cli.syndication_cmds import (
+    approvals_group,
+    copies_cmd,
+    deliveries_group,
+    relink_cmd,
+    republish_cmd,
+    unlink_cmd,
+)
 from syncd.errors import SyncdError
 
 
@@ -37,6 +45,12 @@ cli.add_command(export)
 cli.add_command(run_daemon)
 cli.add_command(demo)
 cli.add_command(alerts_group)
+cli.add_command(approvals_group)
+cli.add_command(copies_cmd)
+cli.add_command(unlink_cmd)
+cli.add_command(relink_cmd)
+cli.add_command(republish_cmd)
+cli.add_command(deliveries_group)
 
 
 def main() -> None:

@@ -44,6 +44,7 @@ def check_references(config: Config) -> None:
         _refs(f"routes[{i}].to.sites", route.to.sites, sites, "site")
         if not route.to.sites and route.to.relation is None:
             raise ConfigError(f"routes[{i}].to", "name sites or a relation")
+        _refs(f"routes[{i}].category_maps", route.category_maps, sites, "site")
     targets = {t.key: t for t in config.backup_targets}
     blob_target = config.daemon.blob_target
     if blob_target is not None and (

@@ -164,6 +164,40 @@ class SiteOptions(_Strict):
         return value
 
 
+class Publish(_Strict):
+    """How syndicated copies are written to a site (unset: the site receives no pushes)."""
+
+    kind: Literal["metaweblog", "wordpress"] = Field(
+        description="metaweblog: the DNN Blog module's BlogPost.ashx (or any MetaWeblog API); "
+        "wordpress: the WordPress REST API with an application password."
+    )
+    endpoint: str = Field(
+        description="metaweblog: the BlogPost.ashx URL with portalid, tabid and moduleid; "
+        "wordpress: the REST root ('/wp-json/'). Absolute, or relative to base_url."
+    )
+    username: str = Field(description="Account the copies are written as.")
+    password: SecretRef = Field(
+        description="Its password (WordPress: an application password): {env=...}, "
+        "{file=...} or {credential=...}."
+    )
+    timezone: str = Field(
+        "Asia/Ho_Chi_Minh",
+        description="metaweblog: the account's time zone, in which the API reads dates.",
+    )
+    blog_id: str = Field("1", description="metaweblog: the blog id passed with each call.")
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+
 class Site(_Strict):
     key: Key = Field(description="Stable identifier of the site.")
     unit: Key = Field(description="Key of the unit that owns the site.")
@@ -184,6 +218,7 @@ class Site(_Strict):
     )
     credentials: Credentials | None = Field(None, description="Login for APIs that need one.")
     options: SiteOptions = Field(default_factory=SiteOptions, description="Per-site options.")
+    publish: Publish | None = Field(None, description="Where pushed copies are written.")
 
     @field_validator("base_url")
     @classmethod
@@ -227,16 +262,47 @@ class Route(_Strict):
     from_sites: list[Key] = Field(description="Sites whose items the route moves.")
     categories: list[str] = Field(default_factory=list, description="Only these categories.")
     keywords: list[str] = Field(default_factory=list, description="Only items naming one of these.")
+    authors: list[str] = Field(default_factory=list, description="Only items by these authors.")
+    max_age: str | None = Field(
+        None, description="Only items published within this duration ('30d'); unset: any age."
+    )
     to: RouteTarget = Field(description="Where items go.")
     method: Literal["push", "feed"] = Field("push", description="Write through the API or a feed.")
     publish_as: Literal["draft", "published"] = Field("draft", description="State of the copy.")
     category_map: dict[str, str] = Field(
-        default_factory=dict, description="Source category -> target category."
+        default_factory=dict,
+        description="Source category -> target category, for every target. With a map, an "
+        "unmapped source category sends the copy to review; without one, copies carry no "
+        "categories. A category is never invented on a target.",
+    )
+    category_maps: dict[Key, dict[str, str]] = Field(
+        default_factory=dict,
+        description="Per target site: source category -> target category (overrides "
+        "category_map for that site).",
     )
     attribution: str = Field(
         "Nguồn: {source_name}", description="Text added to each copy naming its origin."
     )
     approval: bool = Field(False, description="Copies wait for an editor's approval.")
+    delay: str = Field(
+        "0s", description="Hold each copy this long after the origin is first seen ('2h')."
+    )
+    on_origin_removed: Literal["unpublish", "delete", "leave"] = Field(
+        "unpublish", description="What copies do when their origin is unpublished or deleted."
+    )
+
+    @field_validator("delay")
+    @classmethod
+    def _delay(cls, value: str) -> str:
+        duration_seconds(value)
+        return value
+
+    @field_validator("max_age")
+    @classmethod
+    def _max_age(cls, value: str | None) -> str | None:
+        if value is not None:
+            duration_seconds(value)
+        return value
 
 
 class Retention(_Strict):
@@ -318,11 +384,37 @@ class AlertingSettings(_Strict):
         return value
 
 
+class SyndicationSettings(_Strict):
+    max_attempts: int = Field(
+        12, ge=1, le=1000, description="Attempts before a delivery is parked as dead."
+    )
+    retry_base: str = Field(
+        "30s", description="Wait before the first retry; doubles with each attempt (jittered)."
+    )
+    retry_max: str = Field("1h", description="Longest wait between two attempts.")
+    lease: str = Field(
+        "3m",
+        description="How long a daemon holds the deliveries it took; a daemon killed mid-round "
+        "frees them after this.",
+    )
+    per_target: int = Field(4, ge=1, le=64, description="Deliveries in flight to one site.")
+
+    @field_validator("retry_base", "retry_max", "lease")
+    @classmethod
+    def _durations(cls, value: str) -> str:
+        if duration_seconds(value) < 1:
+            raise ValueError(f"must be at least 1s, got {value!r}")
+        return value
+
+
 class Config(_Strict):
     daemon: DaemonSettings = Field(default_factory=DaemonSettings, description="The daemon.")
     units: list[Unit] = Field(default_factory=list, description="The tree of units.")
     sites: list[Site] = Field(default_factory=list, description="Sites to mirror.")
     routes: list[Route] = Field(default_factory=list, description="Syndication rules.")
+    syndication: SyndicationSettings = Field(
+        default_factory=SyndicationSettings, description="Delivering copies."
+    )
     backup_targets: list[BackupTarget] = Field(
         default_factory=list, description="Where backups go."
     )

@@ -18,6 +18,7 @@ from syncd.mirror.document import build_document
 from syncd.mirror.validators import StagedValidatorStore, begin_staging
 from syncd.store.mirrorstate import FetchRecord, MirrorState, fetch_state_job
 from syncd.store.store import Recorded, Store, utcnow
+from syncd.syndication.outbox import Outbox
 
 log = structlog.get_logger("syncd.mirror")
 
@@ -64,7 +65,9 @@ class SitePass:
         validators: StagedValidatorStore,
         policy: SitePolicy,
         progress: Progress | None = None,
+        outbox: Outbox | None = None,
     ) -> None:
+        self.outbox = outbox
         self.store, self.state = store, state
         self.site_key, self.site_id = site_key, site_id
         self.connector, self.validators, self.policy = connector, validators, policy
@@ -95,8 +98,9 @@ class SitePass:
             mass_share=self.policy.mass_share,
         )
         await self.state.mark_missing(self.site_id, plan.missing)
+        removed = self.outbox.removed if self.outbox else None
         for key in sorted(plan.tombstone):
-            await self.store.tombstone(self.site_key, key, at=now)
+            await self.store.tombstone(self.site_key, key, at=now, with_record=removed)
             self.result.deleted += 1
         self.result.degraded = plan.degraded or self._gone_degraded()
         return self.result
@@ -141,11 +145,14 @@ class SitePass:
             media = {ref.url: await self._media(ref) for ref in fetched.media}
             document = build_document(fetched, media)
             pending = self._pending_validators(staged, media)
-            site_id = self.site_id
+            site_id, site_key, outbox = self.site_id, self.site_key, self.outbox
 
             def keep_validators(conn: Connection, recorded: Recorded) -> None:
-                # the validators commit in the revision's own transaction: with the content
+                # the validators commit in the revision's own transaction: with the content,
+                # and so do the deliveries the revision causes
                 fetch_state_job(site_id, _vouching(pending, recorded))(conn)
+                if outbox is not None:
+                    outbox.recorded(conn, recorded, site_key, fetched.key, document)
 
             recorded = await self.store.record(
                 self.site_key,

@@ -19,6 +19,7 @@ from syncd.mirror.validators import StagedValidatorStore
 from syncd.store.mirrorstate import MirrorState
 from syncd.store.network import sync_units
 from syncd.store.store import Store, utcnow
+from syncd.syndication.rules import outbox_of
 
 log = structlog.get_logger("syncd.mirror")
 
@@ -80,6 +81,8 @@ class Mirror:
     def __init__(self, config: Config, store: Store, http: HttpClient) -> None:
         self.config, self.store, self.http = config, store, http
         self.state = MirrorState(store.engine)
+        # with no routes there is nothing to plan: passes write no outbox rows at all
+        self.outbox = outbox_of(config) if config.routes else None
 
     async def register_sites(self) -> None:
         await sync_units(self.store.engine, self.config.units)
@@ -100,7 +103,8 @@ class Mirror:
         # every log line of this pass carries the site and a run id
         structlog.contextvars.bind_contextvars(site=key, run_id=uuid.uuid4().hex[:12])
         result = await SitePass(
-            self.store, self.state, key, site_id, connector, validators, policy, progress
+            self.store, self.state, key, site_id, connector, validators, policy, progress,
+            self.outbox,
         ).run()
         await self._record_outcome(site, site_id, result)
         return result

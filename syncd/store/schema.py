@@ -152,3 +152,65 @@ events = Table(
 Index("ix_events_at", events.c.at)
 Index("ix_revisions_created", revisions.c.created_at)
 Index("ix_revision_blobs_sha", revision_blobs.c.sha)
+
+# --- Syndication -----------------------------------------------------------------------------
+# One row per (origin, target site): the copy, from the moment a route decides it exists,
+# through approval, delivery and its life on the target. `origin` is the origin marker's id
+# ("site:source_key" of the first item), the same for every copy whatever route brought it, so
+# an item that reaches a site by two routes is one copy. `source_item_id` is the item whose
+# revisions feed the copy. `remote_ref` is the target's own id of the post once reserved;
+# `baseline_sha` the mirrored revision of the copy as it stood after our last delivery, so a
+# hand edit on the target (a later mirrored revision that differs) is told apart from ours.
+copies = Table(
+    "copies",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("origin", Text, nullable=False),
+    Column("source_item_id", Id, ForeignKey("items.id"), nullable=False),
+    Column("target_site_key", String(64), nullable=False),
+    Column("route_key", String(64), nullable=False),
+    # awaiting_approval, rejected, pending, active, unpublished, deleted, diverged, unlinked
+    Column("state", String(24), nullable=False),
+    Column("path", JSON, nullable=False),
+    # the route's last decision for this copy (categories, publish_as, ...), for approvals
+    Column("payload", JSON, nullable=False),
+    Column("remote_ref", Text),
+    Column("remote_url", Text),
+    # set just before a placeholder is created on the target, cleared once its id is recorded:
+    # a copy with this set and no remote_ref may or may not exist there (a crash in between)
+    Column("reserving_since", UtcTime),
+    Column("copy_item_id", Id, ForeignKey("items.id")),
+    Column("baseline_sha", String(64)),
+    Column("decided_by", Text),
+    Column("decided_at", UtcTime),
+    Column("decision_note", Text),
+    Column("created_at", UtcTime, nullable=False),
+    Column("updated_at", UtcTime, nullable=False),
+    UniqueConstraint("origin", "target_site_key", name="uq_copies_origin_target"),
+)
+
+# The outbox: each row is one thing to do to one copy, written in the same transaction as the
+# revision that caused it, and done by the delivery worker with retries until done or dead.
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("copy_id", Id, ForeignKey("copies.id"), nullable=False),
+    Column("revision_id", Id, ForeignKey("revisions.id")),
+    Column("action", String(16), nullable=False),  # upsert, unpublish, delete
+    Column("state", String(16), nullable=False),  # pending, done, dead, superseded
+    # what the route decided for this delivery: categories, publish_as, path, attribution
+    Column("payload", JSON, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("not_before", UtcTime, nullable=False),
+    Column("last_error", Text),
+    Column("lease_owner", String(128)),
+    Column("lease_until", UtcTime),
+    Column("created_at", UtcTime, nullable=False),
+    Column("done_at", UtcTime),
+)
+
+Index("ix_deliveries_due", deliveries.c.state, deliveries.c.not_before)
+Index("ix_copies_copy_item", copies.c.copy_item_id)
+Index("ix_copies_source_item", copies.c.source_item_id)
+Index("ix_deliveries_copy", deliveries.c.copy_id)

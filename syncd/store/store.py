@@ -363,13 +363,25 @@ class Store:
         return await write(self.engine, job)
 
     async def tombstone(
-        self, site_key: str, source_key: str, at: datetime | None = None
+        self,
+        site_key: str,
+        source_key: str,
+        at: datetime | None = None,
+        *,
+        with_record: Callable[[Connection, Recorded], None] | None = None,
     ) -> Recorded:
-        """Mark the item deleted with a tombstone revision; the history stays."""
+        """Mark the item deleted with a tombstone revision; the history stays. `with_record`
+        runs in the same transaction, as for `record`."""
         at = at or utcnow()
         site_id = await self.site_id(site_key)
 
         def job(conn: Connection) -> Recorded:
+            recorded = store_tombstone(conn)
+            if with_record is not None:
+                with_record(conn, recorded)
+            return recorded
+
+        def store_tombstone(conn: Connection) -> Recorded:
             item = self._item_for_update(conn, site_id, normalize_key(source_key))
             if item is None:
                 raise NotFound(f"no item {source_key!r} on site {site_key!r}")

@@ -13,6 +13,7 @@ from syncd.store.status import ping
 from syncd.store.store import Store
 from syncd.web.page import render_status
 from syncd.web.report import BACKUP_STALE_AFTER, StatusReport, build_report, report_json
+from syncd.web.syndication import SyndicationWeb
 
 STORE = web.AppKey("store", Store)
 METRICS = web.AppKey("metrics", Metrics)
@@ -54,7 +55,11 @@ async def readyz(request: web.Request) -> web.Response:
 
 
 def build_app(
-    store: Store, metrics_: Metrics, *, backup_stale_after: timedelta = BACKUP_STALE_AFTER
+    store: Store,
+    metrics_: Metrics,
+    *,
+    backup_stale_after: timedelta = BACKUP_STALE_AFTER,
+    syndication: SyndicationWeb | None = None,
 ) -> web.Application:
     app = web.Application()
     app[STORE] = store
@@ -65,6 +70,8 @@ def build_app(
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    if syndication is not None:
+        syndication.add_routes(app)
     return app
 
 
@@ -77,8 +84,11 @@ class WebServer:
         port: int,
         *,
         backup_stale_after: timedelta = BACKUP_STALE_AFTER,
+        syndication: SyndicationWeb | None = None,
     ) -> None:
-        app = build_app(store, metrics_, backup_stale_after=backup_stale_after)
+        app = build_app(
+            store, metrics_, backup_stale_after=backup_stale_after, syndication=syndication
+        )
         self.runner = web.AppRunner(app, access_log=None)
         self.host, self.port = host, port
 

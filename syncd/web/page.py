@@ -148,6 +148,38 @@ def _banner(report: StatusReport) -> str:
             f"<ul>{items}</ul></div>")  # fmt: skip
 
 
+def _syndication(report: StatusReport, now: datetime) -> str:
+    o = report.syndication
+    if o is None or not (o.copies or o.pending or o.dead):
+        return ""
+    states = ", ".join(f"{n} {escape(s.replace('_', ' '))}" for s, n in sorted(o.copies.items()))
+    queue = "".join(
+        f'<tr data-copy="{q.id}"><td>{q.id}</td><td>{escape(q.target)}</td>'
+        f"<td>{escape(q.route)}</td><td>{_link(q.source_url)} {escape(q.title or '')}</td>"
+        f"<td>{escape(q.note or '')}</td><td>{_ago(q.created_at, now)}</td></tr>"
+        for q in o.queue
+    ) or '<tr><td colspan="6" class="muted">Nothing waits for approval.</td></tr>'
+    dead = "".join(
+        f'<tr><td>{d.id}</td><td>{escape(d.target)}</td><td>{escape(d.action)}</td>'
+        f'<td class="s-failing">{escape(d.error or "")}</td><td>{_ago(d.at, now)}</td></tr>'
+        for d in o.dead_list
+    )
+    dead_table = (
+        '<h3>Dead deliveries</h3><table id="dead"><thead><tr><th>delivery</th><th>target</th>'
+        f"<th>action</th><th>error</th><th>when</th></tr></thead><tbody>{dead}</tbody></table>"
+        if dead
+        else ""
+    )
+    return f"""<h2>Syndication</h2>
+<p class="summary" id="syndication">copies: {states or "none"}; {o.pending} deliveries waiting,
+<span class="{"s-failing" if o.dead else ""}">{o.dead} dead</span>.
+Approve with <code>syncd approvals approve ID</code>.</p>
+<h3>Waiting for approval ({o.awaiting})</h3>
+<table id="approvals"><thead><tr><th>copy</th><th>to</th><th>route</th><th>article</th>
+<th>why</th><th>since</th></tr></thead><tbody>{queue}</tbody></table>
+{dead_table}"""
+
+
 def render_status(report: StatusReport) -> str:
     now = report.generated_at
     counts = "".join(
@@ -179,6 +211,7 @@ refreshes every {REFRESH_SECONDS} s</span></p>
 <table id="backups"><thead><tr><th>target</th><th>state</th><th>last backup</th><th>age</th>
 <th>snapshot</th><th>last read-back</th><th>last failure</th></tr></thead>
 <tbody>{backups}</tbody></table>
+{_syndication(report, now)}
 <h2>Recent events</h2>
 <table id="events"><thead><tr><th>when</th><th>site</th><th>event</th><th>message</th></tr></thead>
 <tbody>{events}</tbody></table>

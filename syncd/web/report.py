@@ -23,6 +23,7 @@ from syncd.store.status import (
     recent_events,
     site_overview,
 )
+from syncd.syndication.overview import SyndicationOverview, syndication_overview
 
 # A daily backup that missed one run is late; the daemon is built around nightly backups.
 BACKUP_STALE_AFTER = timedelta(hours=26)
@@ -70,6 +71,7 @@ class StatusReport:
     backups: list[BackupRow]
     events: list[EventRow]
     stale_after: timedelta
+    syndication: SyndicationOverview | None = None
 
     def count(self, state: str) -> int:
         return sum(1 for s in self.sites if s.state == state)
@@ -83,6 +85,9 @@ class StatusReport:
                   for b in self.backups if b.state != "ok"]  # fmt: skip
         if not self.backups:
             lines.append("backups: none recorded")
+        if self.syndication is not None and self.syndication.dead:
+            lines.append(f"syndication: {self.syndication.dead} deliveries parked as dead "
+                         "(see `syncd deliveries`)")  # fmt: skip
         return lines
 
 
@@ -135,7 +140,10 @@ async def build_report(
     rows.sort(key=lambda r: (SITE_STATES.index(r.state), r.site.unit_key, r.site.key))
     backups = [judge_backup(b, now, stale_after) for b in await backup_overview(engine)]
     backups.sort(key=lambda b: (BACKUP_STATES.index(b.state), b.backup.target))
-    return StatusReport(now, version, rows, backups, await recent_events(engine), stale_after)
+    return StatusReport(
+        now, version, rows, backups, await recent_events(engine), stale_after,
+        await syndication_overview(engine),
+    )  # fmt: skip
 
 
 # -- JSON ------------------------------------------------------------------------------------
@@ -193,4 +201,23 @@ def report_json(report: StatusReport) -> dict[str, Any]:
         "sites": [_site_json(r) for r in report.sites],
         "backups": [_backup_json(b) for b in report.backups],
         "events": [_event(e) for e in report.events],
+        "syndication": _syndication_json(report.syndication),
     }
+
+
+def _syndication_json(o: SyndicationOverview | None) -> dict[str, Any] | None:
+    if o is None:
+        return None
+    return {
+        "copies": o.copies, "pending_deliveries": o.pending, "dead_deliveries": o.dead,
+        "awaiting_approval": [
+            {"copy": q.id, "target": q.target, "route": q.route, "title": q.title,
+             "source_url": q.source_url, "note": q.note, "since": _iso(q.created_at)}
+            for q in o.queue
+        ],
+        "dead": [
+            {"delivery": d.id, "copy": d.copy_id, "target": d.target, "action": d.action,
+             "error": d.error, "at": _iso(d.at)}
+            for d in o.dead_list
+        ],
+    }  # fmt: skip

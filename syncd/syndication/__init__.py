@@ -1,0 +1,1 @@
+"""Syndication: routes, deliveries through the outbox, copies that follow their origin."""
