@@ -246,5 +246,7 @@ class Daemon:
         await self.tick()
         results = await asyncio.gather(*list(self._running.values()))
         if self._deliverer is not None:
-            await self._deliverer.run_until_idle()
+            # after any round the passes started: what it leased is done when it returns
+            async with self._delivery_lock:
+                await self._deliverer.run_until_idle()
         return [r for r in results if r is not None]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
-from connectors.http import HttpClient
+from connectors.http import HttpClient, Trust
 from connectors.metaweblog_writer import MetaWeblogTarget, MetaWeblogWriter
 from connectors.wordpress_writer import WordPressTarget, WordPressWriter
 from connectors.writer import Writer
@@ -30,6 +30,8 @@ class Writers:
             return None
         index = self.config.sites.index(site)
         p = site.publish
+        # a site marked local may be written on its own private host, and nowhere else
+        trust = Trust.for_site(site.base_url, site.local, tuple(site.trusted_hosts))
         password = p.password.reveal(f"sites[{index}].publish.password")
         endpoint = urljoin(site.base_url + "/", p.endpoint)
         if p.kind == "metaweblog":
@@ -37,14 +39,14 @@ class Writers:
                 MetaWeblogTarget(
                     endpoint=endpoint, base_url=site.base_url, username=p.username,
                     password=password, timezone=ZoneInfo(p.timezone), blog_id=p.blog_id,
-                    allow_private=site.local,
+                    trust=trust,
                 ),
                 self.http,
             )  # fmt: skip
         return WordPressWriter(
             WordPressTarget(
                 api_root=endpoint, username=p.username, app_password=password,
-                allow_private=site.local,
+                trust=trust,
             ),
             self.http,
         )  # fmt: skip

@@ -4,9 +4,11 @@ target in the end, and nothing left undelivered."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,7 +19,7 @@ from syncd.simulator import SimulatedSite
 from syncd.store import schema as t
 from syncd.store.db import create_engine
 
-ARTICLES = 40
+ARTICLES = 60
 CYCLES = 20
 
 
@@ -46,21 +48,26 @@ def _config(tmp_path: Path, d: SimulatedSite, targets: dict[str, SimulatedSite])
     return path
 
 
-async def _burst(config: Path, kill_after: float | None, *command: str) -> int | None:
+async def _burst(
+    config: Path, kill_when: Callable[[], bool] | None, *command: str
+) -> int | None:
+    """Run syncd; with `kill_when`, SIGKILL it the moment that becomes true (polled every
+    few milliseconds while the process runs)."""
     env = dict(os.environ, SYNCD_TEST_BLOG_PASSWORD="editor-password")
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "syncd", *(command or ("run", "--burst")), "--config", str(config),
         env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
-    if kill_after is None:
+    if kill_when is None:
         _, err = await proc.communicate()
         assert proc.returncode == 0, err.decode()[-2000:]
         return proc.returncode
-    try:
-        await asyncio.wait_for(proc.wait(), timeout=kill_after)
-    except TimeoutError:
+    while proc.returncode is None and not kill_when():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(proc.wait(), timeout=0.005)
+    if proc.returncode is None:
         proc.kill()  # SIGKILL: no cleanup of any kind
-        await proc.wait()
+    await proc.wait()
     return proc.returncode
 
 
@@ -93,10 +100,12 @@ async def test_kill_9_while_delivering_leaves_exactly_one_copy(tmp_path: Path) -
         assert await _open_deliveries(tmp_path / "state") == 2 * ARTICLES
         mid_way = 0
         for _ in range(CYCLES):
-            code = await _burst(config, rng.uniform(1.0, 3.0))
+            # killed once a few more posts have landed: in the middle of delivering
+            goal = _posts(targets) + rng.randint(1, 5)
+            code = await _burst(config, lambda goal=goal: _posts(targets) >= goal)
             open_ = await _open_deliveries(tmp_path / "state")
-            mid_way += code == -9 and open_ > 0 and _posts(targets) > 0
-        assert mid_way >= 5, "too few runs were killed mid-delivery to prove anything"
+            mid_way += code == -9 and open_ > 0
+        assert mid_way >= CYCLES // 2, "too few runs were killed mid-delivery to prove anything"
         for _ in range(10):  # then to the end, leases of killed runs lapsing meanwhile
             await asyncio.sleep(1.2)
             await _burst(config, None)
