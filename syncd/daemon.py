@@ -61,6 +61,7 @@ class Daemon:
         self._tick_lock = asyncio.Lock()
         self._delivery_lock = asyncio.Lock()
         self._kick: asyncio.Task[None] | None = None
+        self._again: set[str] = set()  # sites pinged while their pass ran
 
     @property
     def store(self) -> Store:
@@ -121,9 +122,13 @@ class Daemon:
         a tick runs so the pass starts without waiting for the next one."""
         if self._stopping:
             return
+        log.info("update ping", site=key)
+        if key in self._running:
+            # the pass under way may have listed the site before the new post: one more after
+            self._again.add(key)
+            return
         state = MirrorState(self.store.engine)
         await state.update_site(await self.store.site_id(key), next_due_at=utcnow())
-        log.info("update ping", site=key)
         await self.tick()
 
     async def _deliver(self) -> None:
@@ -221,6 +226,9 @@ class Daemon:
         finally:
             self._running.pop(key, None)
             await MirrorState(self.store.engine).release(await self.store.site_id(key), self.owner)
+            if key in self._again:
+                self._again.discard(key)
+                await self.sync_now(key)
 
     def _backup_job(self, key: str, job: str) -> Callable[[], Awaitable[None]]:
         async def run() -> None:

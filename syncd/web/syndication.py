@@ -27,18 +27,17 @@ from syncd.syndication.feeds import FeedFormat, feed_entries, render_feed
 MAX_PING_BYTES = 16 * 1024
 PINGS_PER_SENDER = 20  # per PING_WINDOW seconds
 PING_WINDOW = 60.0
-SITE_PING_GAP = 5.0  # a site pinged again within this many seconds is not synced twice
 
 
 @dataclass
 class PingLimiter:
-    """A sliding window per sender and a minimum gap per site (pure; the clock is given)."""
+    """A sliding window of pings per sender (pure; the clock is given). Pings for one site
+    coalesce in the daemon instead: one pass at a time, and one more after it when a ping
+    came in meanwhile."""
 
     per_sender: int = PINGS_PER_SENDER
     window: float = PING_WINDOW
-    site_gap: float = SITE_PING_GAP
     _sent: dict[str, list[float]] = field(default_factory=dict)
-    _site_last: dict[str, float] = field(default_factory=dict)
 
     def sender_allowed(self, sender: str, now: float) -> bool:
         recent = [at for at in self._sent.get(sender, []) if now - at < self.window]
@@ -49,14 +48,6 @@ class PingLimiter:
         if len(self._sent) > 10_000:  # forget idle senders so the map cannot grow for ever
             self._sent = {k: v for k, v in self._sent.items() if v and now - v[-1] < self.window}
         return allowed
-
-    def site_due(self, site: str, now: float) -> bool:
-        last = self._site_last.get(site)
-        if last is not None and now - last < self.site_gap:
-            return False
-        self._site_last[site] = now
-        return True
-
 
 def _host_path(url: str) -> tuple[str, str]:
     parts = urlsplit(url.strip())
@@ -130,8 +121,7 @@ class SyndicationWeb:
         site = next((s for u in urls if (s := match_site(u, self.site_urls))), None)
         if site is None:
             return _ping_answer(True, "this URL is not a site this service mirrors")
-        if self.limiter.site_due(site, time.monotonic()):
-            await self.on_ping(site)
+        await self.on_ping(site)
         return _ping_answer(False, "Thanks for the ping.")
 
 
