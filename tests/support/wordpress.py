@@ -221,3 +221,27 @@ def running_wordpress() -> Iterator[WordPressSite]:
             _stop(server)
         _sql(f"DROP DATABASE IF EXISTS {db}; DROP USER IF EXISTS '{db}'@'%';")
         shutil.rmtree(root, ignore_errors=True)
+
+
+_EVAL = """<?php
+define('ABSPATH', $argv[1]);
+$_SERVER['HTTP_HOST'] = $argv[2];
+$_SERVER['REQUEST_URI'] = '/';
+require ABSPATH . 'wp-load.php';
+eval($argv[3]);
+"""
+
+
+def wp_eval(site: WordPressSite, php: str) -> str:
+    """Run PHP inside the installed WordPress (as WordPress's own cron or an admin would),
+    returning what it prints."""
+    script = site.root / "syncd-eval.php"
+    if not script.exists():
+        script.write_text(_EVAL)
+    host = site.base_url.removeprefix("http://")
+    done = subprocess.run(
+        ["php", str(script), f"{site.root}/", host, php], capture_output=True, check=False
+    )
+    if done.returncode != 0:
+        raise WordPressUnavailable(f"php failed: {done.stderr.decode()[-500:]}")
+    return done.stdout.decode()
