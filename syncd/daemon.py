@@ -31,6 +31,7 @@ from syncd.store.open import open_store
 from syncd.store.status import ping
 from syncd.store.store import Store, utcnow
 from syncd.syndication.delivery import Deliverer, deliverer_of
+from syncd.syndication.overview import outbox_counts
 from syncd.web.app import WebServer
 from syncd.web.syndication import SyndicationWeb
 
@@ -82,6 +83,9 @@ class Daemon:
         self._mirror = Mirror(self.config, self._store, self._http)
         await self._mirror.register_sites()
         self._deliverer = deliverer_of(self.config, self._store, self._http, self.owner)
+        if self._deliverer is not None:
+            # from the store, so a restart does not silence a dead-delivery alert
+            self.metrics.outbox(await outbox_counts(self._store.engine))
         tune_gc()  # start-up is over: what it built stays
         await self._remember_health()
         since = await watching_since(self._store.engine) or utcnow()
@@ -140,6 +144,7 @@ class Daemon:
                 if self._stopping:
                     return
                 await self._deliverer.run_due()
+                self.metrics.outbox(await outbox_counts(self.store.engine))
         except Exception:
             # a broken round must not stop the daemon; its leases lapse and the next retries
             log.exception("delivery round failed")

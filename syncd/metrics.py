@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
@@ -14,6 +14,7 @@ from syncd.store.health import SiteHealth
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        self._outbox_seen: dict[tuple[str, str], int] = {}
         r = self.registry
         self.passes = Counter(
             "syncd_mirror_passes_total",
@@ -64,6 +65,11 @@ class Metrics:
             "syncd_backup_last_success_timestamp_seconds", "When a backup last completed.",
             ["target"], registry=r,
         )  # fmt: skip
+        self.deliveries = Gauge(
+            "syncd_syndication_deliveries", "Deliveries in the outbox by target site and state "
+            "(pending: waiting or retrying; dead: parked for a person).", ["target", "state"],
+            registry=r,
+        )  # fmt: skip
 
     def observe_pass(self, result: PassResult, seconds: float, finished_at: float) -> None:
         site = result.site
@@ -100,6 +106,15 @@ class Metrics:
                     self.backups.labels(target.key, job, outcome)
             if target.last_success_at is not None:
                 self.backup_success.labels(target.key).set(target.last_success_at.timestamp())
+
+    def outbox(self, counts: Mapping[tuple[str, str], int]) -> None:
+        """(target, state) -> deliveries; targets that emptied go back to 0, not away."""
+        for (target, state), _ in list(self._outbox_seen.items()):
+            if (target, state) not in counts:
+                self.deliveries.labels(target, state).set(0)
+        for (target, state), count in counts.items():
+            self.deliveries.labels(target, state).set(count)
+            self._outbox_seen[(target, state)] = count
 
     def render(self) -> bytes:
         return bytes(generate_latest(self.registry))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -106,14 +106,26 @@ def target_alerts(
     return out
 
 
+def delivery_alerts(dead_by_target: Mapping[str, int]) -> list[Alert]:
+    """SyncdDeliveriesDead: deliveries parked for a person, per target site."""
+    return [
+        Alert("SyncdDeliveriesDead", target, "warning",
+              f"{count} deliveries to {target} are parked as dead (syncd deliveries)")
+        for target, count in sorted(dead_by_target.items())
+        if count > 0
+    ]  # fmt: skip
+
+
 def evaluate(
     sites: Sequence[SiteHealth],
     targets: Sequence[TargetFacts],
     policy: AlertPolicy,
     now: datetime,
     watching_since: datetime,
+    dead_deliveries: Mapping[str, int] | None = None,
 ) -> dict[str, Alert]:
     """Every alert that fires now, by key."""
     alerts = [a for s in sites for a in site_alerts(s, policy, now)]
     alerts += [a for tg in targets for a in target_alerts(tg, policy, now, watching_since)]
+    alerts += delivery_alerts(dead_deliveries or {})
     return {a.key: a for a in alerts}

@@ -21,6 +21,7 @@ from syncd.store import schema as t
 from syncd.store.health import SiteHealth, site_health
 from syncd.store.status import backup_overview
 from syncd.store.store import Store, as_utc, utcnow
+from syncd.syndication.overview import outbox_counts
 
 if TYPE_CHECKING:  # Apprise costs ~20 MB: imported only when a channel is configured
     from syncd.alerting.notify import Channel
@@ -138,7 +139,9 @@ class AlertChecks:
         assert self.trackers is not None
         now = now or utcnow()
         sites, targets = await gather_facts(self.config, self.store)
-        firing = evaluate(sites, targets, policy_of(self.config), now, self.started_at)
+        dead = {target: n for (target, state), n in
+                (await outbox_counts(self.store.engine)).items() if state == "dead"}  # fmt: skip
+        firing = evaluate(sites, targets, policy_of(self.config), now, self.started_at, dead)
         logged = self.trackers[LOG_CHANNEL].step(firing, now)
         for notice in logged:
             await self._record(notice, LOG_CHANNEL)

@@ -97,3 +97,16 @@ async def syndication_overview(engine: AsyncEngine) -> SyndicationOverview:
     return SyndicationOverview(
         copies, by_state.get("pending", 0), by_state.get("dead", 0), queue, dead
     )
+
+
+async def outbox_counts(engine: AsyncEngine) -> dict[tuple[str, str], int]:
+    """(target site, state) -> deliveries, for the pending and dead ones."""
+    c, d = t.copies, t.deliveries
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            select(c.c.target_site_key, d.c.state, func.count().label("n"))
+            .join(c, c.c.id == d.c.copy_id)
+            .where(d.c.state.in_(["pending", "dead"]))
+            .group_by(c.c.target_site_key, d.c.state)
+        )
+        return {(r.target_site_key, r.state): int(r.n) for r in rows}

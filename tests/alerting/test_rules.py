@@ -150,3 +150,13 @@ def test_what_the_operator_hears_follows_the_truth(rounds: list[tuple[bool, bool
         told.append(notice.kind)
     believed = bool(told) and told[-1] == "firing"
     assert believed == fires_last
+
+
+def test_dead_deliveries_alert_per_target_as_the_prometheus_rule_does() -> None:
+    from syncd.alerting.rules import delivery_alerts
+
+    assert delivery_alerts({"xa-1": 0}) == []
+    (alert,) = delivery_alerts({"xa-1": 2, "xa-2": 0})
+    assert (alert.rule, alert.subject, alert.severity) == ("SyncdDeliveriesDead", "xa-1", "warning")
+    # the same words as config/alerts.yml's summary, so both channels read alike
+    assert alert.summary == "2 deliveries to xa-1 are parked as dead (syncd deliveries)"

@@ -44,7 +44,7 @@ def test_promtool_accepts_the_rules() -> None:
         [str(promtool()), "check", "rules", str(RULES)], capture_output=True, text=True
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "SUCCESS: 8 rules found" in done.stdout
+    assert "SUCCESS: 9 rules found" in done.stdout
 
 
 def test_every_rule_is_unit_tested() -> None:
