@@ -4,6 +4,7 @@ time from a source site to every target, with and without update pings.
     .venv/bin/python -m bench.syndication_bench throughput --articles 500 --targets 8 \\
         --latency-ms 100
     .venv/bin/python -m bench.syndication_bench propagation --targets 8 --rounds 10
+    .venv/bin/python -m bench.syndication_bench republish --articles 2000
 
 throughput: the simulated network runs in a child process (so its CPU is not charged to
 either side), every call answered after --latency-ms. syncd mirrors the source once (not
@@ -26,6 +27,7 @@ import collections
 import os
 import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -250,6 +252,54 @@ async def _settle(targets: list[Any], count: int) -> None:
         await asyncio.sleep(0.1)
 
 
+def timed_run(argv: list[str]) -> tuple[int, float, float, str]:
+    """(exit code, wall s, peak RSS MB, stdout) of a child process, from wait4. A plain child,
+    not asyncio's (whose watcher would reap it first); the simulator runs in a process of its
+    own, so nothing in this one needs the event loop meanwhile."""
+    started = time.perf_counter()
+    with tempfile.TemporaryFile() as captured:
+        proc = subprocess.Popen(argv, stdout=captured)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.perf_counter() - started
+        captured.seek(0)
+        return proc.returncode, wall, usage.ru_maxrss / 1024, captured.read().decode()
+
+
+async def republish(args: argparse.Namespace) -> None:
+    """`syncd republish` of a mirrored site into an empty one, as a child process: its wall
+    time and peak RSS (wait4), the store already holding the site."""
+    from connectors.http import HttpClient
+    from syncd.config import parse_config
+    from syncd.mirror.runner import Mirror, http_policy
+    from syncd.store.open import open_store
+
+    os.environ[PASSWORD_ENV] = "editor-password"
+    async with simulator("process", 2, args.articles, args.seed) as network:
+        source, target = network
+        with tempfile.TemporaryDirectory(prefix="syncd-republish-bench-") as tmp:
+            text = config_text(Path(tmp), source, [target], "6h").split("[[routes]]")[0]
+            config_path = Path(tmp) / "syncd.toml"
+            config_path.write_text(text, encoding="utf-8")
+            config = parse_config(text)
+            store = await open_store(config)
+            try:
+                async with HttpClient(http_policy(config)) as http:
+                    mirror = Mirror(config, store, http)
+                    await mirror.register_sites()
+                    mirrored = await mirror.run_site("src")
+            finally:
+                await store.close()
+            for run in ("first", "again"):
+                code, wall, rss_mb, out = timed_run(
+                    [sys.executable, "-m", "syncd", "republish", "src", "--to", "t0",
+                     "--config", str(config_path)]
+                )  # fmt: skip
+                print(f"{run}: exit {code}, {wall:.1f} s, peak RSS {rss_mb:.0f} MB; "
+                      f"{out.strip().splitlines()[-1]}")
+    print(f"source: {mirrored.listed} items listed, {mirrored.new} stored")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -265,8 +315,12 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--rounds", type=int, default=10)
     p.add_argument("--schedule", default="10s")
     p.add_argument("--seed", type=int, default=1)
+    r = sub.add_parser("republish")
+    r.add_argument("--articles", type=int, default=2000)
+    r.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
-    asyncio.run(throughput(args) if args.mode == "throughput" else propagation(args))
+    modes = {"throughput": throughput, "propagation": propagation, "republish": republish}
+    asyncio.run(modes[args.mode](args))
     sys.stdout.flush()
 
 
