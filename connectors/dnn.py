@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Literal, TypeVar
 
 from connectors.dnn_auth import JwtSession
-from connectors.errors import HttpStatus
+from connectors.errors import HttpStatus, ListingTooLarge
 from connectors.feed import item_fingerprint
 from connectors.feeditems import item_from_entry
 from connectors.feedparse import FeedEntry, parse_feed
@@ -35,11 +35,10 @@ from connectors.model import (
 )
 from connectors.options import ModuleRef, SiteOptions
 from connectors.pageitems import fetch_page_item
-from connectors.sitemap import SitemapUrl, parse_sitemap
+from connectors.sitemap import Sitemap, SitemapUrl, parse_sitemap
 from connectors.urls import dnn_key
 
 KIND = "dnn"
-MAX_SITEMAP_PARTS = 1000  # DNN splits at 50,000 URLs: this is 50 million pages
 
 Role = Literal["rss", "blog", "announcements", "extra"]
 T = TypeVar("T")
@@ -89,7 +88,7 @@ class DnnConnector:
         self.http = http
         self.validators = validators
         self.auth = JwtSession(http, options, clock) if options.username is not None else None
-        self.documents = DocumentCache(http, validators, options.local)
+        self.documents = DocumentCache(http, validators, options.trust)
         # From the latest listing only, so an item that left its feed is looked up afresh.
         self.feed_entries: dict[str, tuple[FeedEntry, Role]] = {}
 
@@ -147,7 +146,7 @@ class DnnConnector:
                 self.http,
                 ref,
                 validators=self.validators,
-                allow_private=self.options.local,
+                trust=self.options.trust,
                 headers=auth,
             )
         )
@@ -158,9 +157,7 @@ class DnnConnector:
         extra = {"ModuleId": str(module.module_id), "TabId": str(module.tab_id)} if module else {}
         url = self.options.url("/API/" + path.lstrip("/"))
         return await self._authed(
-            lambda auth: self.http.get(
-                url, allow_private=self.options.local, headers={**extra, **auth}
-            )
+            lambda auth: self.http.get(url, trust=self.options.trust, headers={**extra, **auth})
         )
 
     async def _authed(self, call: Callable[[Mapping[str, str]], Awaitable[T]]) -> T:
@@ -180,20 +177,57 @@ class DnnConnector:
         return await self._authed(lambda auth: self.documents.get(url, {**extra, **auth}))
 
     async def _read_sitemap(self, url: str) -> tuple[list[SitemapUrl], bool]:
-        """Every URL of the sitemap (all parts of an index) and whether all was read cleanly."""
-        response = await self._document(url)
-        root = parse_sitemap(response.body)
+        """Every URL of the sitemap (all parts of an index) and whether all was read cleanly.
+        Raises ListingTooLarge past the site's limits: parts, URLs and bytes in all."""
+        limits = self.options.limits
+        budget = _Budget(url, limits.max_sitemap_bytes)
+        # an index lists parts, a urlset URLs: read no more entries than either may have
+        root = await self._sitemap_document(
+            url, budget, max(limits.max_urls, limits.max_sitemap_parts)
+        )
         if not root.is_index:
+            if root.truncated or len(root.urls) > limits.max_urls:
+                raise _too_many_urls(url, limits.max_urls)
             return list(root.urls), not root.malformed
+        if root.truncated or len(root.children) > limits.max_sitemap_parts:
+            problem = f"more than {limits.max_sitemap_parts} sitemap parts"
+            raise ListingTooLarge(url, problem, "max_sitemap_parts")
         urls: list[SitemapUrl] = []
-        clean = not root.malformed and len(root.children) <= MAX_SITEMAP_PARTS
-        for child_url in root.children[:MAX_SITEMAP_PARTS]:
-            child = await self._document(self.options.url(child_url))
-            part = parse_sitemap(child.body)
+        clean = not root.malformed
+        for child_url in root.children:
+            part = await self._sitemap_document(
+                self.options.url(child_url), budget, limits.max_urls - len(urls)
+            )
+            if part.truncated:
+                raise _too_many_urls(url, limits.max_urls)
             # An index of indexes is not something DNN writes: read no deeper, and say so.
             clean = clean and not part.malformed and not part.is_index
             urls.extend(part.urls)
         return urls, clean
+
+    async def _sitemap_document(self, url: str, budget: _Budget, max_entries: int) -> Sitemap:
+        response = await self._document(url)
+        budget.spend(len(response.body))
+        parsed = parse_sitemap(response.body, max_entries)
+        self.documents.forget(url)  # read once a pass: no part's bytes outlive its parsing
+        return parsed
+
+
+def _too_many_urls(url: str, limit: int) -> ListingTooLarge:
+    return ListingTooLarge(url, f"more than {limit} URLs", "max_listed_urls")
+
+
+class _Budget:
+    """Bytes a sitemap index and its parts may add up to."""
+
+    def __init__(self, url: str, limit: int) -> None:
+        self.url, self.limit, self.spent = url, limit, 0
+
+    def spend(self, size: int) -> None:
+        self.spent += size
+        if self.spent > self.limit:
+            problem = f"more than {self.limit / 2**20:g} MiB in all"
+            raise ListingTooLarge(self.url, problem, "max_sitemap_mib")
 
 
 def _rekey(entry: FeedEntry, role: Role) -> FeedEntry:

@@ -8,8 +8,9 @@ import binascii
 import json
 import time
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
-from connectors.errors import LoginFailed
+from connectors.errors import InsecureLogin, LoginFailed
 from connectors.http import HttpClient, Response
 from connectors.options import SiteOptions
 
@@ -66,12 +67,11 @@ class JwtSession:
             await self.renew()
 
     async def login(self) -> None:
+        url = self._secure_url(LOGIN_PATH)
         body = {"u": self.options.username, "p": self.options.password}
-        response = await self.http.post_json(
-            self.options.url(LOGIN_PATH), body, allow_private=self.options.local
-        )
+        response = await self.http.post_json(url, body, trust=self.options.trust)
         if response.status != 200:
-            raise LoginFailed(f"{self.options.url(LOGIN_PATH)}: {_reason(response)}")
+            raise LoginFailed(f"{url}: {_reason(response)}")
         self._accept(response)
         self.logins += 1
 
@@ -80,9 +80,9 @@ class JwtSession:
             await self.login()
             return
         response = await self.http.post_json(
-            self.options.url(RENEW_PATH),
+            self._secure_url(RENEW_PATH),
             {"rtoken": self.renewal},
-            allow_private=self.options.local,
+            trust=self.options.trust,
             headers={"Authorization": f"Bearer {self.access}"},
         )
         if response.status != 200:
@@ -91,6 +91,16 @@ class JwtSession:
             return
         self._accept(response)
         self.renewals += 1
+
+    def _secure_url(self, path: str) -> str:
+        """The URL to send credentials or tokens to; plain http only when the site allows it."""
+        url = self.options.url(path)
+        if urlsplit(url).scheme != "https" and not self.options.allow_insecure_login:
+            raise InsecureLogin(
+                f"site {self.options.base_url}: refusing to send credentials over plain http "
+                f"to {url}; use an https base_url or set allow_insecure_login = true for the site"
+            )
+        return url
 
     def _accept(self, response: Response) -> None:
         try:

@@ -40,15 +40,25 @@ class Timeout(FetchError):
 
 
 class TooLarge(FetchError):
-    """The response body passed the size cap; reading was aborted."""
+    """The response body passed the size cap; reading was aborted. ``held`` is how many bytes
+    of the body were in memory when it was (never more than the cap and one block)."""
 
-    def __init__(self, url: str, limit: int) -> None:
-        self.limit = limit
-        super().__init__(url, f"response larger than {limit} bytes")
+    def __init__(self, url: str, limit: int, *, held: int = 0, inflated: bool = False) -> None:
+        self.limit, self.held, self.inflated = limit, held, inflated
+        suffix = " after decompression" if inflated else ""
+        super().__init__(url, f"body exceeds {limit} bytes{suffix}")
+
+
+class BadContentEncoding(FetchError):
+    """The body is not what its Content-Encoding says, or uses a coding we never asked for."""
 
 
 class TooManyRedirects(FetchError):
     """More redirects than allowed, or a redirect loop."""
+
+
+class InsecureLogin(ConnectorError):
+    """Credentials would go over plain http and the site does not allow it."""
 
 
 class Blocked(FetchError):
@@ -68,6 +78,15 @@ class HttpStatus(FetchError):
         self.retry_after = retry_after
         suffix = f" (retry after {retry_after:.0f}s)" if retry_after is not None else ""
         super().__init__(url, f"HTTP {code}{suffix}")
+
+
+class ListingTooLarge(ConnectorError):
+    """A site lists more than its limits allow (sitemap parts, URLs, bytes): the listing is
+    abandoned, so nothing is deleted on that pass. ``setting`` names the limit to raise."""
+
+    def __init__(self, url: str, problem: str, setting: str) -> None:
+        self.url, self.setting = url, setting
+        super().__init__(f"{url}: {problem}, past the site's {setting}")
 
 
 class ParseError(ConnectorError):

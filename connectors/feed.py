@@ -37,7 +37,7 @@ class FeedConnector:
         self.options = options
         self.http = http
         self.validators = validators
-        self.documents = DocumentCache(http, validators, options.local)
+        self.documents = DocumentCache(http, validators, options.trust)
         self.entries: dict[str, FeedEntry] = {}
 
     def capabilities(self) -> Capabilities:
@@ -77,7 +77,7 @@ class FeedConnector:
 
     async def fetch_media(self, ref: MediaRef) -> Media | NotModifiedType | GoneType:
         return await fetch_media(
-            self.http, ref, validators=self.validators, allow_private=self.options.local
+            self.http, ref, validators=self.validators, trust=self.options.trust
         )
 
 

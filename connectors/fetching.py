@@ -10,7 +10,7 @@ from email.message import Message
 from urllib.parse import unquote, urlsplit
 
 from connectors.errors import HttpStatus
-from connectors.http import HttpClient, Response, Validators, ValidatorStore
+from connectors.http import HttpClient, Response, Trust, Validators, ValidatorStore
 from connectors.model import Gone, GoneType, Media, MediaRef, NotModified, NotModifiedType
 from connectors.text import nfc
 
@@ -25,14 +25,12 @@ async def get_or_gone(
     url: str,
     *,
     validators: ValidatorStore | None,
-    allow_private: bool,
+    trust: Trust,
     headers: Mapping[str, str] | None = None,
 ) -> Response | GoneType:
     """A conditional GET where 404 and 410 mean the thing is gone rather than an error."""
     try:
-        return await http.get(
-            url, validators=validators, allow_private=allow_private, headers=headers
-        )
+        return await http.get(url, validators=validators, trust=trust, headers=headers)
     except HttpStatus as error:
         if error.code in _GONE_CODES:
             return Gone
@@ -44,23 +42,27 @@ class DocumentCache:
     last 200 are reused; after a restart there are none, so the document is fetched again
     without validators: a listing must always have entries to list."""
 
-    def __init__(self, http: HttpClient, validators: ValidatorStore, allow_private: bool) -> None:
+    def __init__(self, http: HttpClient, validators: ValidatorStore, trust: Trust) -> None:
         self.http = http
         self.validators = validators
-        self.allow_private = allow_private
+        self.trust = trust
         self._bodies: dict[str, Response] = {}
 
     async def get(self, url: str, headers: Mapping[str, str] | None = None) -> Response:
         response = await self.http.get(
-            url, validators=self.validators, allow_private=self.allow_private, headers=headers
+            url, validators=self.validators, trust=self.trust, headers=headers
         )
         if response.not_modified:
             cached = self._bodies.get(url)
             if cached is not None:
                 return cached
-            response = await self.http.get(url, allow_private=self.allow_private, headers=headers)
+            response = await self.http.get(url, trust=self.trust, headers=headers)
         self._bodies[url] = response
         return response
+
+    def forget(self, url: str) -> None:
+        """Drop the bytes kept for ``url``: for documents read once and parsed at once."""
+        self._bodies.pop(url, None)
 
 
 async def fetch_media(
@@ -68,12 +70,10 @@ async def fetch_media(
     ref: MediaRef,
     *,
     validators: ValidatorStore,
-    allow_private: bool,
+    trust: Trust,
     headers: Mapping[str, str] | None = None,
 ) -> Media | NotModifiedType | GoneType:
-    response = await get_or_gone(
-        http, ref.url, validators=validators, allow_private=allow_private, headers=headers
-    )
+    response = await get_or_gone(http, ref.url, validators=validators, trust=trust, headers=headers)
     if response is Gone:
         return Gone
     if response.not_modified:

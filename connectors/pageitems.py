@@ -28,7 +28,7 @@ async def fetch_page_item(
     """Fetch ``entry.url`` conditionally and extract the article. Feed metadata, when known,
     fills what a page does not say (author, categories, summary, dates)."""
     response = await get_or_gone(
-        http, entry.url, validators=validators, allow_private=options.local, headers=headers
+        http, entry.url, validators=validators, trust=options.trust, headers=headers
     )
     if response is Gone:
         return Gone

@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
+from io import BytesIO
 
 from lxml import etree
 
 from connectors.errors import ParseError
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SitemapUrl:
     loc: str
     lastmod: datetime | None  # UTC
@@ -22,15 +23,38 @@ class Sitemap:
     urls: tuple[SitemapUrl, ...]  # from a urlset
     children: tuple[str, ...]  # from a sitemapindex: the part sitemaps' URLs
     malformed: bool
+    truncated: bool = False  # more entries than the caller's max_entries: the rest unread
 
     @property
     def is_index(self) -> bool:
         return bool(self.children)
 
 
-def _parser(recover: bool) -> etree.XMLParser:
+def parse_sitemap(data: bytes, max_entries: int | None = None) -> Sitemap:
+    """Parse bytes (lxml honours the XML declaration's encoding). Broken XML is read
+    leniently and flagged; bytes with no urlset or sitemapindex raise ParseError.
+
+    The document is read as a stream and each entry dropped from the tree once read, so the
+    memory held is the entries kept, not a tree of the whole document; parsing stops after
+    ``max_entries`` entries (``truncated`` then says more followed)."""
+    if not data.strip():
+        raise ParseError("sitemap: empty or unreadable document")
+    try:
+        return _parse(data, max_entries, recover=False)
+    except etree.XMLSyntaxError:
+        pass
+    try:
+        return _parse(data, max_entries, recover=True)
+    except etree.XMLSyntaxError as error:
+        raise ParseError(f"sitemap: unreadable document ({error})") from None
+
+
+def _parse(data: bytes, max_entries: int | None, recover: bool) -> Sitemap:
     # No network, no entity expansion, no DTD, no huge trees: a sitemap is untrusted input.
-    return etree.XMLParser(
+    events = etree.iterparse(
+        BytesIO(data),
+        events=("end",),
+        tag=("{*}url", "{*}sitemap"),
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
@@ -38,34 +62,41 @@ def _parser(recover: bool) -> etree.XMLParser:
         recover=recover,
         remove_comments=True,
     )
-
-
-def parse_sitemap(data: bytes) -> Sitemap:
-    """Parse bytes (lxml honours the XML declaration's encoding). Broken XML is read
-    leniently and flagged; bytes with no urlset or sitemapindex raise ParseError."""
-    malformed = False
-    try:
-        root = etree.fromstring(data, _parser(recover=False))
-    except etree.XMLSyntaxError:
-        malformed = True
-        root = etree.fromstring(data, _parser(recover=True)) if data.strip() else None
-    if root is None:
-        raise ParseError("sitemap: empty or unreadable document")
-    kind = _local(root.tag)
-    if kind not in ("urlset", "sitemapindex"):
-        raise ParseError(f"sitemap: root element is <{kind}>, not urlset or sitemapindex")
-    child = "url" if kind == "urlset" else "sitemap"
+    kind = child = ""
     found: list[SitemapUrl] = []
-    for element in root:
-        tag = element.tag
-        if not isinstance(tag, str) or _local(tag) != child:
+    truncated = False
+    for _event, element in events:
+        root = element.getparent()
+        if root is None or root.getparent() is not None:
+            continue  # the root itself, or an entry nested deeper than the root's children
+        if not kind:
+            kind = _root_kind(root)
+            child = "url" if kind == "urlset" else "sitemap"
+        if _local(element.tag) != child:
             continue
         loc, lastmod = _loc_and_lastmod(element)
         if loc:
+            if max_entries is not None and len(found) >= max_entries:
+                truncated = True
+                break
             found.append(SitemapUrl(loc, parse_lastmod(lastmod)))
+        # drop what was read: the tree never holds more than one entry's elements
+        element.clear()
+        while element.getprevious() is not None:
+            del root[0]
+    if not kind:  # no entry at all: still a sitemap, or not one?
+        kind = _root_kind(events.root)
+    malformed = recover
     if kind == "urlset":
-        return Sitemap(tuple(found), (), malformed)
-    return Sitemap((), tuple(u.loc for u in found), malformed)
+        return Sitemap(tuple(found), (), malformed, truncated)
+    return Sitemap((), tuple(u.loc for u in found), malformed, truncated)
+
+
+def _root_kind(root: etree._Element | None) -> str:
+    kind = _local(root.tag) if root is not None and isinstance(root.tag, str) else ""
+    if kind not in ("urlset", "sitemapindex"):
+        raise ParseError(f"sitemap: root element is <{kind}>, not urlset or sitemapindex")
+    return kind
 
 
 def _local(tag: str) -> str:

@@ -1,4 +1,4 @@
-"""HttpClient: one shared aiohttp session with conditional GET, retries, limits and the SSRF guard.
+"""HttpClient: shared aiohttp sessions with conditional GET, retries, limits and the SSRF guard.
 
 Every connector fetches through this class, so politeness, size caps and error types are the
 same for every kind of site.
@@ -10,15 +10,16 @@ import asyncio
 import json
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urljoin
 
 import aiohttp
-from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
 from yarl import URL
 
 from connectors.errors import (
+    BadContentEncoding,
     ConnectionFailed,
     FetchError,
     HttpStatus,
@@ -26,13 +27,13 @@ from connectors.errors import (
     TooLarge,
     TooManyRedirects,
 )
-from connectors.http.guard import GuardedResolver, check_host
-from connectors.http.policy import HttpPolicy
+from connectors.http.guard import NO_TRUST, GuardedResolver, Trust, check_host
+from connectors.http.inflate import ACCEPT_ENCODING, InflateError, decoder_for
+from connectors.http.policy import BLOCK, HttpPolicy
 from connectors.http.retry_after import parse_retry_after
 from connectors.http.validators import Validators, ValidatorStore
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
-_CHUNK = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -74,12 +75,15 @@ class _HostSlot:
 
 
 class HttpClient:
-    """Use as ``async with HttpClient(policy) as http:``; one instance serves every site."""
+    """Use as ``async with HttpClient(policy) as http:``; one instance serves every site.
+
+    Requests a site's Trust allows go through a session that resolves freely; all others go
+    through one whose resolver drops non-public answers. The client itself trusts nothing."""
 
     def __init__(self, policy: HttpPolicy | None = None) -> None:
         self.policy = policy or HttpPolicy()
-        self._session: aiohttp.ClientSession | None = None
-        self._resolver: GuardedResolver | None = None
+        self._guarded: aiohttp.ClientSession | None = None
+        self._trusted: aiohttp.ClientSession | None = None
         self._slots: dict[str, _SlotContext] = {}
 
     async def __aenter__(self) -> HttpClient:
@@ -90,17 +94,21 @@ class HttpClient:
         await self.close()
 
     async def start(self) -> None:
-        if self._session is not None:
-            return
-        self._resolver = GuardedResolver()
+        if self._guarded is None:
+            self._guarded = self._session(GuardedResolver())
+            self._trusted = self._session(None)
+
+    def _session(self, resolver: GuardedResolver | None) -> aiohttp.ClientSession:
         connector = aiohttp.TCPConnector(
-            limit=100, limit_per_host=self.policy.per_host, resolver=self._resolver
+            limit=100, limit_per_host=self.policy.per_host, resolver=resolver
         )
-        self._session = aiohttp.ClientSession(
+        return aiohttp.ClientSession(
             connector=connector,
             # Fetches are stateless: no site's cookies leak into another's requests.
             cookie_jar=aiohttp.DummyCookieJar(),
-            headers={"User-Agent": self.policy.user_agent},
+            headers={"User-Agent": self.policy.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
+            # Bodies are inflated by _read_body, where the size cap counts inflated bytes.
+            auto_decompress=False,
             timeout=aiohttp.ClientTimeout(
                 total=None,
                 connect=self.policy.connect_timeout,
@@ -109,21 +117,23 @@ class HttpClient:
         )
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        for session in (self._guarded, self._trusted):
+            if session is not None:
+                await session.close()
+        self._guarded = self._trusted = None
 
     async def get(
         self,
         url: str,
         *,
         validators: ValidatorStore | None = None,
-        allow_private: bool = False,
+        trust: Trust = NO_TRUST,
         headers: Mapping[str, str] | None = None,
     ) -> Response:
         """GET with redirects, retries and the caps. Returns a 2xx Response, or one with
         ``not_modified`` for a 304 when ``validators`` held an ETag or Last-Modified for
-        ``url``. Raises HttpStatus for any other final status, and the other FetchErrors."""
+        ``url``. Raises HttpStatus for any other final status, and the other FetchErrors.
+        ``trust`` names the hosts that may resolve to non-public addresses (the site's own)."""
         sent = dict(headers or {})
         if validators is not None:
             known = await validators.get(url)
@@ -132,7 +142,7 @@ class HttpClient:
                     sent["If-None-Match"] = known.etag
                 if known.last_modified:
                     sent["If-Modified-Since"] = known.last_modified
-        response = await self._with_retries(url, sent, allow_private)
+        response = await self._by_deadline(url, self._with_retries(url, sent, trust))
         if response.status == 304:
             return Response(304, response.url, response.headers, b"", not_modified=True)
         if validators is not None:
@@ -146,42 +156,43 @@ class HttpClient:
         url: str,
         payload: object,
         *,
-        allow_private: bool = False,
+        trust: Trust = NO_TRUST,
         headers: Mapping[str, str] | None = None,
     ) -> Response:
         """One POST of a JSON body, no retries (it may not be idempotent), no redirects.
         Returns the Response whatever its status: callers such as logins read 401s."""
         sent = {"Content-Type": "application/json", **(headers or {})}
         body = json.dumps(payload).encode()
-        return await self._attempt("POST", url, sent, body, allow_private, follow=False)
-
-    async def _with_retries(
-        self, url: str, headers: dict[str, str], allow_private: bool
-    ) -> Response:
-        # The first attempt runs without tenacity: nearly every request succeeds at once, and
-        # setting up a retry controller per request cost about as much CPU as a 304 itself.
-        try:
-            return await self._checked(url, headers, allow_private)
-        except Exception as error:
-            if self.policy.attempts <= 1 or not self._transient(error):
-                raise
-            await asyncio.sleep(self._delay(error, 1))
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(self.policy.attempts - 1),
-            # tenacity counts from the second attempt here: its attempt n is our n + 1
-            wait=lambda state: self._delay(
-                state.outcome.exception() if state.outcome else None, state.attempt_number + 1
-            ),
-            retry=retry_if_exception(self._transient),
-            reraise=True,
+        return await self._by_deadline(
+            url, self._attempt("POST", url, sent, body, trust, follow=False)
         )
-        async for attempt in retrying:
-            with attempt:
-                return await self._checked(url, headers, allow_private)
-        raise AssertionError("unreachable: tenacity reraises the last error")
 
-    async def _checked(self, url: str, headers: dict[str, str], allow_private: bool) -> Response:
-        response = await self._attempt("GET", url, headers, None, allow_private, True)
+    async def _by_deadline(self, url: str, work: Coroutine[Any, Any, Response]) -> Response:
+        deadline = self.policy.total_timeout
+        try:
+            async with asyncio.timeout(deadline):
+                return await work
+        except TimeoutError as error:
+            raise Timeout(url, f"no answer within {deadline:g}s, retries included") from error
+
+    async def _with_retries(self, url: str, headers: dict[str, str], trust: Trust) -> Response:
+        loop = asyncio.get_running_loop()
+        ends = loop.time() + self.policy.total_timeout
+        attempt = 1
+        while True:
+            try:
+                return await self._checked(url, headers, trust)
+            except FetchError as error:
+                if attempt >= self.policy.attempts or not self._transient(error):
+                    raise
+                delay = self._delay(error, attempt)
+                if loop.time() + delay >= ends:
+                    raise  # no time left under the deadline: the real error says more
+                await asyncio.sleep(delay)
+                attempt += 1
+
+    async def _checked(self, url: str, headers: dict[str, str], trust: Trust) -> Response:
+        response = await self._attempt("GET", url, headers, None, trust, True)
         self._raise_for_status(url, response)
         return response
 
@@ -216,14 +227,15 @@ class HttpClient:
         url: str,
         headers: Mapping[str, str],
         body: bytes | None,
-        allow_private: bool,
+        trust: Trust,
         follow: bool,
     ) -> Response:
         try:
-            async with asyncio.timeout(self.policy.total_timeout):
-                return await self._follow(method, url, headers, body, allow_private, follow)
+            return await self._follow(method, url, headers, body, trust, follow)
         except TimeoutError as error:
             raise Timeout(url, "timed out") from error
+        except InflateError as error:
+            raise BadContentEncoding(url, str(error)) from error
         except aiohttp.ClientPayloadError as error:
             raise ConnectionFailed(url, f"broken response body ({error})") from error
         except aiohttp.InvalidURL as error:
@@ -238,14 +250,12 @@ class HttpClient:
         url: str,
         headers: Mapping[str, str],
         body: bytes | None,
-        allow_private: bool,
+        trust: Trust,
         follow: bool,
     ) -> Response:
-        session = self._session
-        if session is None:
+        if self._guarded is None or self._trusted is None:
             raise RuntimeError("HttpClient used before start()")
         current, seen = url, {url}
-        trusted: str | None = None
         for _hop in range(self.policy.max_redirects + 1):
             # one parse per hop, handed to aiohttp as is (it would parse a string again)
             try:
@@ -257,15 +267,12 @@ class HttpClient:
                 raise FetchError(url, f"not an http(s) URL: {current}")
             host = host.lower()
             port = port or (443 if target.scheme == "https" else 80)
-            if trusted is None:
-                # A site marked local trusts its own host only: where it redirects is judged
-                # afresh.
-                trusted = host
-            if allow_private and host == trusted:
-                assert self._resolver is not None
-                self._resolver.trusted.add(host)
+            # every hop is judged afresh: a trusted origin may redirect anywhere
+            if trust.allows(host, port):
+                session = self._trusted
             else:
                 await check_host(url, host, port)
+                session = self._guarded
             async with (
                 self._slot(f"{host}:{port}"),
                 session.request(
@@ -281,27 +288,45 @@ class HttpClient:
                     if raw.status == 303:
                         method, body = "GET", None
                     continue
-                data = await self._read_capped(url, raw)
+                data = await self._read_body(url, raw)
                 # raw.headers is already a read-only view that nothing changes once received
                 return Response(raw.status, str(raw.url), raw.headers, data)
         raise TooManyRedirects(url, f"more than {self.policy.max_redirects} redirects")
 
-    async def _read_capped(self, url: str, raw: aiohttp.ClientResponse) -> bytes:
+    async def _read_body(self, url: str, raw: aiohttp.ClientResponse) -> bytes:
+        """The body, inflated, block by block: the cap counts what is held after inflating
+        (and the bytes as sent), so neither a bomb nor an endless body gets past it."""
         limit = self.policy.max_bytes
-        if raw.content_length is not None:
-            if raw.content_length > limit:
-                raise TooLarge(url, limit)
-            # aiohttp reads no more than the declared length: one call, no chunk loop (most
-            # answers, and every 304)
-            return await raw.read()
-        chunks: list[bytes] = []
+        if raw.content_length is not None and raw.content_length > limit:
+            raise TooLarge(url, limit)
+        decoder = decoder_for(raw.headers.get("Content-Encoding"))
+        pieces: list[bytes] = []
+        sent = held = 0
+        while block := await self._next_block(url, raw.content):
+            sent += len(block)
+            if sent > limit:
+                raise TooLarge(url, limit, held=held)
+            for piece in decoder.feed(block, BLOCK):
+                held += len(piece)
+                if held > limit:
+                    raise TooLarge(url, limit, held=held, inflated=decoder.inflates)
+                pieces.append(piece)
+        decoder.finish()
+        return b"".join(pieces)
+
+    async def _next_block(self, url: str, content: aiohttp.StreamReader) -> bytes:
+        """Up to BLOCK bytes as sent, b"" at the end. They must come within read_timeout."""
+        parts: list[bytes] = []
         size = 0
-        async for chunk in raw.content.iter_chunked(_CHUNK):
-            size += len(chunk)
-            if size > limit:
-                raise TooLarge(url, limit)
-            chunks.append(chunk)
-        return b"".join(chunks)
+        wait = self.policy.read_timeout
+        try:
+            async with asyncio.timeout(wait):
+                while size < BLOCK and (data := await content.read(BLOCK - size)):
+                    parts.append(data)
+                    size += len(data)
+        except TimeoutError:
+            raise Timeout(url, f"less than {BLOCK} bytes of body in {wait:g}s") from None
+        return parts[0] if len(parts) == 1 else b"".join(parts)
 
     def _slot(self, host: str) -> _SlotContext:
         slot = self._slots.get(host)

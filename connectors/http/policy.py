@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+#: Bodies are read, inflated and timed in blocks of this size.
+BLOCK = 64 * 1024
+
 
 @dataclass(frozen=True)
 class HttpPolicy:
     connect_timeout: float = 10.0
-    read_timeout: float = 30.0  # longest silence between two chunks
-    total_timeout: float = 120.0  # one attempt, redirects included
-    max_bytes: int = 32 * 1024 * 1024
+    # Longest wait for the headers, and for each BLOCK of a body: a body dripping a byte a
+    # second fails after this long, not only one that falls silent.
+    read_timeout: float = 30.0
+    # One deadline per URL: every attempt, redirect and wait between retries included.
+    total_timeout: float = 120.0
+    max_bytes: int = 32 * 1024 * 1024  # per body, counted after decompression
     max_redirects: int = 8
     attempts: int = 4  # tries for transient failures, the first one included
     backoff_base: float = 1.0  # first retry waits about this long, doubling after

@@ -57,6 +57,14 @@ class DaemonSettings(_Strict):
         "0s", description="Pause between two requests to one host, e.g. '1s'."
     )
     user_agent: str = Field("syncd/0.1 (+mirror)", description="User-Agent sent to every site.")
+    read_timeout: str = Field(
+        "30s",
+        description="Longest wait for a response's headers and for each 64 KiB of its body: "
+        "a body that drips slower fails after this long.",
+    )
+    fetch_deadline: str = Field(
+        "120s", description="Longest time one URL may take, every retry and redirect included."
+    )
 
     @field_validator("listen")
     @classmethod
@@ -70,6 +78,13 @@ class DaemonSettings(_Strict):
     @classmethod
     def _delay(cls, value: str) -> str:
         duration_seconds(value)
+        return value
+
+    @field_validator("read_timeout", "fetch_deadline")
+    @classmethod
+    def _timeout(cls, value: str) -> str:
+        if duration_seconds(value) < 1:
+            raise ValueError(f"expected a duration of at least 1s, got {value!r}")
         return value
 
 
@@ -113,6 +128,17 @@ class SiteOptions(_Strict):
     mass_disappearance: float = Field(
         0.2, gt=0, le=1, description="Share of items vanishing at once that marks a site degraded."
     )
+    max_sitemap_parts: int = Field(
+        200, ge=1, description="Parts a sitemap index may name; more is a listing error."
+    )
+    max_listed_urls: int = Field(
+        100_000,
+        ge=1,
+        description="URLs the site's sitemaps may list in all; more is a listing error.",
+    )
+    max_sitemap_mib: int = Field(
+        256, ge=1, description="MiB a sitemap index and all its parts may add up to (inflated)."
+    )
 
     @field_validator("content_selector")
     @classmethod
@@ -144,7 +170,16 @@ class Site(_Strict):
     base_url: str = Field(description="Site root, e.g. 'https://konray.kontum.gov.vn'.")
     schedule: str = Field("15m", description="How often to poll, as a duration ('15m').")
     local: bool = Field(
-        False, description="Allow addresses on private networks (intranet or test sites)."
+        False,
+        description="The site's own host and port may be on a private network (intranet or test "
+        "sites); other hosts its content names must still be public.",
+    )
+    trusted_hosts: list[str] = Field(
+        default_factory=list,
+        description="More hosts ('host' or 'host:port') this site may reach on private networks.",
+    )
+    allow_insecure_login: bool = Field(
+        False, description="Send credentials over plain http (refused unless set)."
     )
     credentials: Credentials | None = Field(None, description="Login for APIs that need one.")
     options: SiteOptions = Field(default_factory=SiteOptions, description="Per-site options.")
@@ -160,6 +195,15 @@ class Site(_Strict):
     @classmethod
     def _schedule(cls, value: str) -> str:
         duration_seconds(value)
+        return value
+
+    @field_validator("trusted_hosts")
+    @classmethod
+    def _trusted_hosts(cls, value: list[str]) -> list[str]:
+        from connectors.http.guard import parse_trusted_host
+
+        for entry in value:
+            parse_trusted_host(entry)
         return value
 
     @model_validator(mode="after")

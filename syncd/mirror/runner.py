@@ -9,7 +9,7 @@ import structlog
 
 from connectors import base as connector_registry
 from connectors.http import HttpClient, HttpPolicy
-from connectors.options import ModuleRef
+from connectors.options import ListingLimits, ModuleRef
 from connectors.options import SiteOptions as ConnectorOptions
 from syncd.config.model import Config, Site, duration_seconds
 from syncd.errors import ConfigError
@@ -29,6 +29,8 @@ def http_policy(config: Config) -> HttpPolicy:
         per_host=daemon.per_host_limit,
         politeness_delay=float(duration_seconds(daemon.politeness_delay)),
         user_agent=daemon.user_agent,
+        read_timeout=float(duration_seconds(daemon.read_timeout)),
+        total_timeout=float(duration_seconds(daemon.fetch_deadline)),
     )
 
 
@@ -62,6 +64,13 @@ def connector_options(config: Config, site: Site) -> ConnectorOptions:
         username=username,
         password=password,
         local=site.local,
+        trusted_hosts=tuple(site.trusted_hosts),
+        allow_insecure_login=site.allow_insecure_login,
+        limits=ListingLimits(
+            max_sitemap_parts=opts.max_sitemap_parts,
+            max_urls=opts.max_listed_urls,
+            max_sitemap_bytes=opts.max_sitemap_mib * 1024 * 1024,
+        ),
     )
 
 

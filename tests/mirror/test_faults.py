@@ -251,7 +251,7 @@ ITEM_FAULTS: list[tuple[str, dict[str, Any], str]] = [
     ("stall_after_headers", {"delay": 30}, r"timed out$"),
     ("no_response", {"delay": 30}, r"timed out$"),
     ("redirect_loop", {}, r"redirect loop at "),
-    ("huge_body", {"huge_bytes": HUGE}, r"response larger than 1048576 bytes$"),
+    ("huge_body", {"huge_bytes": HUGE}, r"body exceeds 1048576 bytes$"),
 ]
 
 
@@ -336,7 +336,7 @@ LISTING_FAULTS: list[tuple[str, dict[str, Any], str | None]] = [
     ("stall_after_headers", {"delay": 30}, r"Sitemap\.aspx: timed out$"),
     ("no_response", {"delay": 30}, r"Sitemap\.aspx: timed out$"),
     ("redirect_loop", {}, r"Sitemap\.aspx: redirect loop at "),
-    ("huge_body", {"huge_bytes": HUGE}, r"Sitemap\.aspx: response larger than"),
+    ("huge_body", {"huge_bytes": HUGE}, r"Sitemap\.aspx: body exceeds"),
     ("crashed_404", {}, r"Sitemap\.aspx: HTTP 404$"),
     ("malformed_xml", {}, None),  # read leniently, but not complete enough to delete from
     ("crashed_empty", {}, None),  # an empty listing is a broken site, not a deleted one
