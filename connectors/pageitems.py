@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Mapping
 
@@ -34,8 +35,13 @@ async def fetch_page_item(
         return Gone
     if response.not_modified:
         return NotModified
-    page = extract_article(
-        response.body, response.url, charset=response.charset, selector=options.content_selector
+    # parsing and sanitising are CPU work: a worker thread, so the event loop stays free
+    page = await asyncio.to_thread(
+        extract_article,
+        response.body,
+        response.url,
+        charset=response.charset,
+        selector=options.content_selector,
     )
     meta = feed_entry
     is_article = meta is not None or "/articleid/" in entry.url.lower()
