@@ -8,6 +8,7 @@ and retried later with backoff; nothing a site does can stop the daemon.
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
 import socket
 import time
@@ -19,7 +20,8 @@ import structlog
 from connectors.http import HttpClient
 from syncd.alerting.service import AlertChecks, gather_facts, open_channels, policy_of
 from syncd.config import Config
-from syncd.config.model import duration_seconds
+from syncd.config.addresses import split_listen
+from syncd.errors import ConfigError, SyncdError
 from syncd.gc_tuning import tune_gc
 from syncd.metrics import Metrics
 from syncd.mirror.pipeline import PassResult
@@ -55,6 +57,7 @@ class Daemon:
         self.status_url: str | None = None
         self._scheduled = False
         self._stopping = False
+        self._closed = False
         self._tick_lock = asyncio.Lock()
 
     @property
@@ -69,7 +72,15 @@ class Daemon:
 
     async def start(self, *, schedule: bool = True) -> None:
         """Open the store (migrating it), start HTTP and the status page; with `schedule`,
-        start the scheduler too (burst runs leave it off and call run_burst)."""
+        start the scheduler too (burst runs leave it off and call run_burst). When a step
+        fails, what the earlier ones opened is closed again before the error goes up."""
+        try:
+            await self._start(schedule)
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start(self, schedule: bool) -> None:
         self._store = await open_store(self.config)
         self._http = HttpClient(http_policy(self.config))
         await self._http.start()
@@ -81,17 +92,17 @@ class Daemon:
         self.alerts = AlertChecks(self.config, self._store, since, open_channels(self.config))
         await self.alerts.load()
         if self._web_enabled:
-            host, _, port = self.config.daemon.listen.rpartition(":")
+            host, port = split_listen(self.config.daemon.listen)
             self._web = WebServer(
-                self._store, self.metrics, host or "127.0.0.1", int(port),
+                self._store, self.metrics, host, port,
                 backup_stale_after=policy_of(self.config).backup_max_age,
             )  # fmt: skip
-            self.status_url = await self._web.start()
+            self.status_url = await self._listen(self._web)
         self._scheduled = schedule
         if schedule:
             self.scheduler.every("mirror-tick", self.tick_seconds, self.tick)
             self.scheduler.every(
-                "alerts", duration_seconds(self.config.alerting.check_every), self._check_alerts
+                "alerts", self.config.alerting.check_every.total_seconds(), self._check_alerts
             )
             for target in self.config.backup_targets:
                 self.scheduler.cron(f"backup:{target.key}", target.schedule,
@@ -101,6 +112,22 @@ class Daemon:
             self.scheduler.start()
         self.metrics.up.set(1)
         log.info("daemon started", sites=len(self.config.sites), status=self.status_url)
+
+    async def _listen(self, web: WebServer) -> str:
+        listen = self.config.daemon.listen
+        try:
+            return await web.start()
+        except socket.gaierror as exc:
+            raise ConfigError("daemon.listen", f"cannot resolve the host of {listen!r}: "
+                              f"{exc.strerror}") from None  # fmt: skip
+        except OSError as exc:
+            if exc.errno == errno.EADDRNOTAVAIL:
+                raise ConfigError("daemon.listen", f"{listen!r} is not an address of this "
+                                  "machine") from None  # fmt: skip
+            # in use, or a privileged port: the setting is right, the machine says no
+            raise SyncdError(
+                f"daemon.listen: cannot listen on {listen!r}: {exc.strerror}"
+            ) from None
 
     async def _check_alerts(self) -> None:
         try:
@@ -113,6 +140,9 @@ class Daemon:
         self.metrics.remember(*await gather_facts(self.config, self.store))
 
     async def stop(self, grace: float = 30.0) -> None:
+        if self._closed:  # a start that failed has stopped already
+            return
+        self._closed = True
         # let a tick in flight finish first: shutting the scheduler down cancels running jobs
         async with self._tick_lock:
             self._stopping = True
@@ -152,9 +182,9 @@ class Daemon:
                 return
             now = utcnow()
             state = MirrorState(self.store.engine)
-            configured = {s.key for s in self.config.sites}
-            for key in await state.lease_due_sites(self.owner, now, now + LEASE, free):
-                if key not in self._running and key in configured:
+            enabled = [s.key for s in self.config.sites if s.enabled]
+            for key in await state.lease_due_sites(self.owner, now, now + LEASE, free, enabled):
+                if key not in self._running:
                     self._running[key] = asyncio.create_task(self._pass(key), name=f"mirror:{key}")
 
     async def _pass(self, key: str) -> PassResult | None:

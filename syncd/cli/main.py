@@ -54,9 +54,30 @@ def main() -> None:
     except KeyboardInterrupt:
         click.echo("syncd: interrupted", err=True)
         sys.exit(130)
+    except OSError as exc:
+        # the machine refused something (a folder not writable, a disk full, a name not
+        # found): the user's to fix, so one line naming the path, not an internal error
+        if os.environ.get("SYNCD_DEBUG"):
+            raise
+        where = f": {exc.filename}" if exc.filename else ""
+        click.echo(f"syncd: {exc.strerror or exc}{where}", err=True)
+        sys.exit(1)
     except Exception as exc:
         if os.environ.get("SYNCD_DEBUG"):
             raise
+        if _database_refused(exc):
+            from syncd.store.db import database_error
+
+            click.echo(f"syncd: the store refused: {database_error(exc)}", err=True)
+            sys.exit(1)
         # A failure nobody anticipated still gets one line; SYNCD_DEBUG=1 shows the traceback.
         click.echo(f"syncd: internal error: {type(exc).__name__}: {exc}", err=True)
         sys.exit(70)
+
+
+def _database_refused(exc: Exception) -> bool:
+    """The database could not do what was asked for reasons of its own (unreachable, read-only,
+    locked, disk full): SQLAlchemy's OperationalError. Checked without importing SQLAlchemy,
+    which commands that never open the store do not load."""
+    errors = sys.modules.get("sqlalchemy.exc")
+    return errors is not None and isinstance(exc, errors.OperationalError)

@@ -64,6 +64,14 @@ def create_engine(url: str) -> AsyncEngine:
         raise StoreError(f"store URL {url!r}: use postgresql+asyncpg://") from exc
 
 
+def database_error(exc: BaseException) -> str:
+    """One line for a database failure: the driver's own message, without SQLAlchemy's
+    statement echo and link."""
+    cause = getattr(exc, "orig", None) or exc
+    lines = str(cause).strip().splitlines()
+    return lines[0] if lines else type(cause).__name__
+
+
 def _alembic_config(url: str) -> AlembicConfig:
     # Alembic (~11 MB of modules) is imported only to migrate: Store imports this module, and
     # a backup or a restore into an existing store never needs it.

@@ -66,8 +66,9 @@ async def test_leases_keep_two_daemons_apart(tmp_path: Path, store_url: str) -> 
         try:
             state = MirrorState(first.store.engine)
             now = utcnow()
-            got_first = await state.lease_due_sites("one", now, now.replace(year=now.year + 1), 1)
-            got_second = await state.lease_due_sites("two", now, now.replace(year=now.year + 1), 5)
+            until = now.replace(year=now.year + 1)
+            got_first = await state.lease_due_sites("one", now, until, 1, ["a", "b"])
+            got_second = await state.lease_due_sites("two", now, until, 5, ["a", "b"])
             assert len(got_first) == 1 and set(got_first).isdisjoint(got_second)
             assert set(got_first) | set(got_second) == {"a", "b"}
         finally:
