@@ -600,8 +600,11 @@ def build_cases(canary_port: int, *, drip_every: float = 1.0) -> list[HostileCas
                    "/Portals/0/bieu-do.png": _static(TEXT_AS_PNG, "image/png"),
                    "/Portals/0/anh-that.png": _raw(png, "image/png")}),
         HostileCase("invalid-utf8", "dnn", articles={f"{a}/2/tieng-viet": _invalid_utf8()}),
-        HostileCase("sitemap-index", "dnn", plain=False,
+        # more parts than allowed; then few parts, each with more URLs than allowed in all
+        HostileCase("sitemap-index-parts", "dnn", plain=False,
                     routes=_sitemap_index(parts=1000, urls_per_part=300_000)),
+        HostileCase("sitemap-index-urls", "dnn", plain=False,
+                    routes=_sitemap_index(parts=50, urls_per_part=300_000)),
     ]  # fmt: skip
     for form, host in SSRF_FORMS.items():
         cases.append(HostileCase(f"ssrf-site-{form}", "dnn", local=False, serve=False,
@@ -693,4 +696,4 @@ def config_toml(
 
 # Limits the test configurations set so that hostile cases end in seconds, not minutes
 # (the production defaults allow a slow site far more).
-DAEMON_LIMITS: dict[str, object] = {}
+DAEMON_LIMITS: dict[str, object] = {"read_timeout": "2s", "fetch_deadline": "20s"}
