@@ -41,7 +41,7 @@ class Timeout(FetchError):
 
 class TooLarge(FetchError):
     """The response body passed the size cap; reading was aborted. ``held`` is how many bytes
-    of the body were in memory when it was (never more than the cap and one block)."""
+    of the body were in memory when it was (the cap and one inflated piece at most)."""
 
     def __init__(self, url: str, limit: int, *, held: int = 0, inflated: bool = False) -> None:
         self.limit, self.held, self.inflated = limit, held, inflated

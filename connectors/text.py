@@ -4,6 +4,10 @@ Order of trust: a byte-order mark; then a declared charset (HTTP header, then th
 XML declaration or HTML meta) when the bytes agree with it; then detection. Vietnamese sites
 still serve windows-1258, which writes tones as combining marks, and editors paste NFD text, so
 every result is normalised to NFC.
+
+Bytes that are UTF-8 but for a few broken sequences (a truncated paste, one stray byte) stay
+UTF-8: the broken bytes become U+FFFD and the result carries a warning. Only real evidence
+switches a document to another encoding, never a single bad byte.
 """
 
 from __future__ import annotations
@@ -31,11 +35,27 @@ _TONE_BYTES = frozenset(b"\xcc\xec\xde\xd2\xf2")
 _LATIN = frozenset({"cp1252", "iso8859-1", "iso8859-15", "cp1250", "cp1254"})
 
 
+# At least this many well-formed multi-byte characters for each malformed byte make bytes
+# UTF-8 with damage rather than another encoding: legacy text is almost never valid UTF-8 by
+# accident, so it has next to none, while a damaged UTF-8 page has hundreds per bad byte.
+_UTF8_EVIDENCE = 8
+_ESCAPED = re.compile("[\udc80-\udcff]+")
+_HIGH_BYTES = bytes(range(0x80, 0x100))
+
+
 @dataclass(frozen=True)
 class Decoded:
     text: str  # NFC
     encoding: str  # Python codec name actually used
     source: str  # "bom", "declared", "document", "utf-8" or "detected"
+    replaced: int = 0  # malformed bytes turned into U+FFFD
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """What the caller should record with the text (empty when decoding was clean)."""
+        if not self.replaced:
+            return ()
+        return (f"{self.replaced} malformed {self.encoding} byte(s) replaced with U+FFFD",)
 
 
 def codec_name(label: str | None) -> str | None:
@@ -72,9 +92,9 @@ def _decoded(data: bytes, codec: str) -> str | None:
 
 def _trusted(data: bytes, codec: str | None) -> str | None:
     """The text when a declared codec is trusted: the bytes decode with it, unless it is a
-    legacy codec and the bytes are also valid non-ASCII UTF-8 (real single-byte text is almost
-    never valid UTF-8 by accident), or it is a Latin code page and the bytes carry windows-1258
-    tones. Returns the decoded text so that a page is decoded once, not twice."""
+    legacy codec and the bytes are also (overwhelmingly) non-ASCII UTF-8 (real single-byte
+    text is almost never valid UTF-8 by accident), or it is a Latin code page and the bytes
+    carry windows-1258 tones. Returns the decoded text so that a page is decoded once."""
     if codec is None:
         return None
     text = _decoded(data, codec)
@@ -84,7 +104,22 @@ def _trusted(data: bytes, codec: str | None) -> str | None:
         return text
     if codec in _LATIN and looks_cp1258(data):
         return None
-    return None if _fits(data, "utf-8") else text
+    if _fits(data, "utf-8") or damaged_utf8(data) is not None:
+        return None
+    return text
+
+
+def damaged_utf8(data: bytes) -> tuple[str, int] | None:
+    """For bytes that are not valid UTF-8: the text with each run of malformed bytes replaced
+    by U+FFFD and the number of malformed bytes, when the rest is overwhelmingly UTF-8."""
+    text = data.decode("utf-8", "surrogateescape")  # each malformed byte -> one lone surrogate
+    bad = sum(len(run) for run in _ESCAPED.findall(text))
+    high = len(data) - len(data.translate(None, _HIGH_BYTES))
+    # characters beyond ASCII that decoded well: every non-ASCII char minus the escapes
+    good = len(text) - (len(data) - high) - bad
+    if bad == 0 or good < _UTF8_EVIDENCE * bad:
+        return None
+    return _ESCAPED.sub("\ufffd", text), bad
 
 
 def looks_cp1258(data: bytes) -> bool:
@@ -124,14 +159,19 @@ def decode(data: bytes, declared: str | None = None) -> Decoded:
     if text is not None:
         assert document is not None
         return _done(text, document, "document")
-    if _fits(data, "utf-8"):
-        return _done(data.decode("utf-8"), "utf-8", "utf-8")
+    utf8 = _decoded(data, "utf-8")
+    if utf8 is not None:
+        return _done(utf8, "utf-8", "utf-8")
+    damaged = damaged_utf8(data)
+    if damaged is not None:
+        declared_utf8 = "utf-8" in (header, document)
+        return _done(damaged[0], "utf-8", "declared" if declared_utf8 else "utf-8", damaged[1])
     codec = detect(data)
     return _done(data.decode(codec, errors="replace"), codec, "detected")
 
 
-def _done(text: str, codec: str, source: str) -> Decoded:
-    return Decoded(nfc(text), codec, source)
+def _done(text: str, codec: str, source: str, replaced: int = 0) -> Decoded:
+    return Decoded(nfc(text), codec, source, replaced)
 
 
 def nfc(text: str) -> str:

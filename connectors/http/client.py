@@ -173,7 +173,9 @@ class HttpClient:
             async with asyncio.timeout(deadline):
                 return await work
         except TimeoutError as error:
-            raise Timeout(url, f"no answer within {deadline:g}s, retries included") from error
+            raise Timeout(
+                url, f"timed out: no answer within {deadline:g}s, retries included"
+            ) from error
 
     async def _with_retries(self, url: str, headers: dict[str, str], trust: Trust) -> Response:
         loop = asyncio.get_running_loop()
@@ -311,6 +313,9 @@ class HttpClient:
                 if held > limit:
                     raise TooLarge(url, limit, held=held, inflated=decoder.inflates)
                 pieces.append(piece)
+                if decoder.inflates:
+                    # one block sent can inflate to a thousand: let other sites run between
+                    await asyncio.sleep(0)
         decoder.finish()
         return b"".join(pieces)
 
@@ -325,7 +330,7 @@ class HttpClient:
                     parts.append(data)
                     size += len(data)
         except TimeoutError:
-            raise Timeout(url, f"less than {BLOCK} bytes of body in {wait:g}s") from None
+            raise Timeout(url, f"timed out: less than {BLOCK} bytes of body in {wait:g}s") from None
         return parts[0] if len(parts) == 1 else b"".join(parts)
 
     def _slot(self, host: str) -> _SlotContext:

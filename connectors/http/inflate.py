@@ -106,8 +106,12 @@ class _Brotli:
             piece: bytes = self.inner.process(data, output_buffer_limit=block)
             if piece:
                 yield piece
-            # the decompressor holds output back until it is asked again with no input
-            while not self.inner.can_accept_more_data():
+            # A piece that reached the limit may leave more output inside; the decoder also
+            # wants empty input until it can take more. (Its pieces grow past the limit in
+            # steps, so one may be up to about twice the block.)
+            while not self.inner.is_finished() and (
+                len(piece) >= block or not self.inner.can_accept_more_data()
+            ):
                 piece = self.inner.process(b"", output_buffer_limit=block)
                 if piece:
                     yield piece

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 from aiohttp import web
 
-from connectors.http import HttpClient, HttpPolicy
+from connectors.http import HttpClient, HttpPolicy, Trust
 
 Serve = Callable[[web.Application], Awaitable[str]]
 
@@ -16,6 +16,9 @@ FAST = HttpPolicy(
     connect_timeout=2, read_timeout=2, total_timeout=10, attempts=3, backoff_base=0.01,
     backoff_max=0.05, retry_after_cap=2,
 )  # fmt: skip
+
+# The test servers' own address, on any port: what a site marked local trusts for its origin.
+LOOPBACK = Trust(frozenset({("127.0.0.1", None)}))
 
 
 @pytest.fixture

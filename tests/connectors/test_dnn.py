@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 
 import pytest
+from aiohttp import web
 
 from connectors.dnn import DnnConnector, feed_sources
 from connectors.dnn_auth import token_expiry
-from connectors.errors import HttpStatus, LoginFailed
+from connectors.errors import HttpStatus, InsecureLogin, LoginFailed
 from connectors.http import HttpClient, MemoryValidatorStore
 from connectors.model import NotModified, RemoteItem
 from connectors.options import ModuleRef, SiteOptions
 from connectors.urls import dnn_key
 from syncd.simulator import FaultKind, SimulatedSite
-from tests.connectors.conftest import FAST
+from tests.connectors.conftest import FAST, Serve
 
 
 @pytest.fixture
@@ -84,7 +86,13 @@ def test_feed_sources_from_options() -> None:
 
 async def test_jwt_login_renewal_and_relogin(http: HttpClient) -> None:
     async with SimulatedSite(seed=3, articles=3, images=0, documents=0) as site:
-        options = SiteOptions(site.base_url, local=True, username="host", password="host-password")
+        options = SiteOptions(
+            site.base_url,
+            local=True,
+            username="host",
+            password="host-password",
+            allow_insecure_login=True,
+        )
         conn = DnnConnector(
             options, http, MemoryValidatorStore(), clock=lambda: site.clock.now().timestamp()
         )
@@ -103,7 +111,13 @@ async def test_jwt_login_renewal_and_relogin(http: HttpClient) -> None:
 
 async def test_refused_token_is_renewed_and_the_request_retried(http: HttpClient) -> None:
     async with SimulatedSite(seed=3, articles=3, images=0, documents=0) as site:
-        options = SiteOptions(site.base_url, local=True, username="host", password="host-password")
+        options = SiteOptions(
+            site.base_url,
+            local=True,
+            username="host",
+            password="host-password",
+            allow_insecure_login=True,
+        )
         conn = DnnConnector(options, http, MemoryValidatorStore())  # real clock: unaware
         with pytest.raises(HttpStatus) as first:
             await conn.api_get("SiteExportImport/ExportImport/JobDetails?jobId=1")
@@ -117,10 +131,40 @@ async def test_refused_token_is_renewed_and_the_request_retried(http: HttpClient
 
 async def test_bad_credentials(http: HttpClient) -> None:
     async with SimulatedSite(seed=3, articles=1, images=0, documents=0) as site:
-        options = SiteOptions(site.base_url, local=True, username="host", password="wrong")
+        options = SiteOptions(
+            site.base_url,
+            local=True,
+            username="host",
+            password="wrong",
+            allow_insecure_login=True,
+        )
         conn = DnnConnector(options, http, MemoryValidatorStore())
         with pytest.raises(LoginFailed, match=r"login: HTTP 401 \(bad-credentials\)"):
             await conn.list_items()
+
+
+async def test_credentials_never_go_over_plain_http_unless_allowed(
+    serve: Serve, http: HttpClient
+) -> None:
+    asked: list[str] = []
+
+    async def anything(request: web.Request) -> web.Response:
+        asked.append(request.path)
+        return web.Response(status=401)
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", anything)
+    base = await serve(app)
+    options = SiteOptions(base, local=True, username="host", password="host-password")
+    conn = DnnConnector(options, http, MemoryValidatorStore())
+    problem = re.escape(
+        f"site {base}: refusing to send credentials over plain http to "
+        f"{base}/API/JwtAuth/mobile/login; use an https base_url or set "
+        "allow_insecure_login = true for the site"
+    )
+    with pytest.raises(InsecureLogin, match=problem):
+        await conn.list_items()
+    assert asked == []  # refused before anything was sent
 
 
 def test_token_expiry_of_garbage() -> None:

@@ -17,7 +17,7 @@ from connectors.fetching import disposition_filename
 from connectors.http import HttpClient, MemoryValidatorStore
 from connectors.http.guard import GuardedResolver
 from connectors.options import SiteOptions
-from tests.connectors.conftest import FAST, Serve
+from tests.connectors.conftest import FAST, LOOPBACK, Serve
 
 
 async def test_registry_creates_each_kind() -> None:
@@ -51,13 +51,12 @@ def test_disposition_filename() -> None:
     assert disposition_filename(None) is None
 
 
-async def test_resolver_drops_private_answers_for_untrusted_hosts() -> None:
+async def test_resolver_drops_private_answers() -> None:
+    # The guarded resolver trusts nothing, ever: trusted origins use another session.
     resolver = GuardedResolver()
     try:
         with pytest.raises(OSError, match="only to non-public addresses"):
             await resolver.resolve("localhost", 80)
-        resolver.trusted.add("localhost")
-        assert await resolver.resolve("localhost", 80)
     finally:
         await resolver.close()
 
@@ -75,7 +74,7 @@ async def test_politeness_delay_spaces_request_starts(serve: Serve) -> None:
     policy = dataclasses.replace(FAST, politeness_delay=0.1, per_host=4)
     async with HttpClient(policy) as http:
         began = time.monotonic()
-        await asyncio.gather(*(http.get(f"{base}/{n}", allow_private=True) for n in range(4)))
+        await asyncio.gather(*(http.get(f"{base}/{n}", trust=LOOPBACK) for n in range(4)))
     # The fourth request may not start before three gaps have passed (a lower bound, so it
     # cannot flake; without the delay all four arrive within milliseconds).
     assert len(starts) == 4 and max(starts) - began >= 0.3

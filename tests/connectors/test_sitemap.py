@@ -76,3 +76,29 @@ def test_parse_lastmod() -> None:
     assert parse_lastmod("2025-05-01T10:00:00Z") == datetime(2025, 5, 1, 10, tzinfo=UTC)
     assert parse_lastmod("yesterday") is None
     assert parse_lastmod(None) is None
+
+
+def _urlset(count: int) -> bytes:
+    urls = "".join(f"<url><loc>https://a.gov.vn/p/{n}</loc></url>" for n in range(count))
+    return f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'.encode()
+
+
+def test_parsing_stops_after_max_entries() -> None:
+    whole = parse_sitemap(_urlset(10))
+    assert (len(whole.urls), whole.truncated) == (10, False)
+    assert parse_sitemap(_urlset(10), max_entries=10).truncated is False
+    cut = parse_sitemap(_urlset(10), max_entries=4)
+    assert cut.truncated and [u.loc for u in cut.urls] == [
+        f"https://a.gov.vn/p/{n}" for n in range(4)
+    ]
+
+
+def test_only_the_roots_own_entries_count() -> None:
+    nested = b"""<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+<url><loc>https://a.gov.vn/1</loc></url>
+<other><url><loc>https://a.gov.vn/hidden</loc></url></other>
+<url><loc>https://a.gov.vn/2</loc></url></urlset>"""
+    assert [u.loc for u in parse_sitemap(nested).urls] == [
+        "https://a.gov.vn/1",
+        "https://a.gov.vn/2",
+    ]

@@ -88,3 +88,41 @@ def test_unknown_charset_label_is_ignored() -> None:
 def test_clean_line_folds_whitespace_and_normalises() -> None:
     assert clean_line("  Ha\u0300  \n Nô\u0323i ") == "Hà Nội"
     assert clean_line(None) == ""
+
+
+def _page(body: bytes, meta: bytes = b"") -> bytes:
+    return b"<html><head>" + meta + b"</head><body><p>" + body + b"</p></body></html>"
+
+
+@given(vietnamese_text, st.integers(min_value=0), st.sampled_from([b"\xff", b"\xc3", b"\xe1\x80"]))
+def test_utf8_with_one_broken_sequence_stays_utf8(text: str, where: int, bad: bytes) -> None:
+    # a broken byte dropped between two characters of real Vietnamese text
+    text = f"{VIETNAMESE} {text}"
+    cut = where % (len(text) + 1)
+    data = _page(text[:cut].encode() + bad + text[cut:].encode())
+    for declared, meta in (("utf-8", b""), (None, b'<meta charset="utf-8">'), (None, b"")):
+        decoded = decode(data if not meta else data.replace(b"<head>", b"<head>" + meta), declared)
+        expected = unicodedata.normalize("NFC", text[:cut] + "\ufffd" + text[cut:])
+        assert decoded.encoding == "utf-8"
+        assert expected in decoded.text
+        assert decoded.replaced == len(bad)
+        assert decoded.warnings == (f"{len(bad)} malformed utf-8 byte(s) replaced with U+FFFD",)
+
+
+def test_damaged_utf8_beats_a_legacy_declaration() -> None:
+    data = _page(VIETNAMESE.encode().replace(b" ", b" \x81", 1))
+    decoded = decode(data, "windows-1258")
+    assert (decoded.encoding, decoded.replaced) == ("utf-8", 1)
+    assert VIETNAMESE.split(" ", 1)[1] in decoded.text
+
+
+def test_clean_text_carries_no_warning() -> None:
+    assert decode(VIETNAMESE.encode(), "utf-8").warnings == ()
+    assert decode(encode_cp1258(VIETNAMESE), "windows-1258").warnings == ()
+
+
+def test_legacy_bytes_mislabelled_utf8_are_not_taken_for_damage() -> None:
+    # every tone mark of windows-1258 text is a malformed UTF-8 byte: far too many for damage
+    decoded = decode(_page(encode_cp1258(VIETNAMESE)), "utf-8")
+    assert (decoded.encoding, decoded.replaced) == ("cp1258", 0)
+    assert VIETNAMESE in decoded.text

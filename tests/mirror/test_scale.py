@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import and_, func, select
 
-from connectors.http import HttpClient, Response, ValidatorStore
+from connectors.http import NO_TRUST, HttpClient, Response, Trust, ValidatorStore
 from connectors.sanitize import sanitize_html
 from connectors.urls import dnn_key
 from syncd.config import Config
@@ -47,12 +47,10 @@ class CountingClient(HttpClient):
         url: str,
         *,
         validators: ValidatorStore | None = None,
-        allow_private: bool = False,
+        trust: Trust = NO_TRUST,
         headers: Mapping[str, str] | None = None,
     ) -> Response:
-        response = await super().get(
-            url, validators=validators, allow_private=allow_private, headers=headers
-        )
+        response = await super().get(url, validators=validators, trust=trust, headers=headers)
         self.statuses[response.status] += 1
         if response.status == 200:
             self.ok_urls.append(url)
