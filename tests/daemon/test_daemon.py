@@ -92,18 +92,17 @@ async def test_a_pass_longer_than_its_lease_keeps_the_site(
         try:
             state = MirrorState(first.store.engine)
             burst = asyncio.create_task(first.run_burst())
-            while await _lease(first, "slow") is None:  # the first daemon's tick
-                await asyncio.sleep(0.01)
             taken: list[str] = []
             held: list[tuple[str, datetime]] = []
             while not burst.done():
-                # a second daemon's ticks, all through the pass
-                now = utcnow()
-                taken += await state.lease_due_sites("second", now, now + lease, 5)
+                # None: before the first daemon's tick, or the pass is over and released it
                 found = await _lease(first, "slow")
-                if found is not None:  # None: the pass is over and released the site
+                if found is not None:
                     held.append(found)
-                await asyncio.sleep(lease.total_seconds() / 10)
+                    # a second daemon's tick, all through the pass
+                    now = utcnow()
+                    taken += await state.lease_due_sites("second", now, now + lease, 5)
+                await asyncio.sleep(lease.total_seconds() / 20)
             results = await burst
             assert [(r.site, r.new, r.failed) for r in results] == [("slow", 4, 0)]
             assert slow.fault_hits("slow") == 4
