@@ -79,9 +79,7 @@ async def test_leases_keep_two_daemons_apart(tmp_path: Path, store_url: str) -> 
             await second.stop()
 
 
-async def test_a_pass_longer_than_its_lease_keeps_the_site(
-    tmp_path: Path, store_url: str
-) -> None:
+async def test_a_pass_longer_than_its_lease_keeps_the_site(tmp_path: Path, store_url: str) -> None:
     lease = timedelta(seconds=1)
     async with SimulatedSite(seed=5, articles=4) as slow:
         # every article answers after twice the lease: the pass outlives it several times
@@ -120,7 +118,6 @@ async def _lease(daemon: Daemon, key: str) -> tuple[str, datetime] | None:
         row = (await conn.execute(select(t.sites).where(t.sites.c.key == key))).one()
     until = as_utc(row.lease_until)
     return (row.lease_owner, until) if until is not None else None
-
 
 
 def test_demo_runs_and_mirrors(tmp_path: Path) -> None:
