@@ -28,15 +28,15 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
+from syncd.daemon import LEASE  # a first lease runs to the pass's start plus this
 from syncd.simulator import SimulatedNetwork
 from tests.support.daemon_run import DaemonRun, run_daemon
 from tests.support.hostile import HostileNetwork, config_toml
 
 HOSTILE = ("gzip-bomb-length", "deep-div", "drip")
-LEASE = timedelta(minutes=30)  # syncd.daemon.LEASE: lease_until is the pass start plus this
 RSS_TARGET_MB = 300.0
 
 

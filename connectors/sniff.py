@@ -110,3 +110,12 @@ def check_media(kind: MediaKind, content_type: str | None, data: bytes) -> Check
     if declared in _GENERIC:
         return CheckedMedia(data, found or "application/octet-stream")
     return CheckedMedia(data, content_type or declared)
+
+
+def inert(data: bytes, content_type: str | None) -> bytes | None:
+    """Stored media as an export may hand them out: an SVG cleaned (again: files stored before
+    the mirror cleaned SVG may still hold scripts), None when it cannot be read; other files
+    as they are."""
+    if SVG in (base_type(content_type), sniff(data)):
+        return sanitize_svg(data)
+    return data

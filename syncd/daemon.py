@@ -12,8 +12,9 @@ import errno
 import os
 import socket
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
+from typing import Any
 
 import structlog
 
@@ -37,14 +38,29 @@ from syncd.web.app import WebServer
 log = structlog.get_logger("syncd.daemon")
 
 SAMPLING_CRON = "30 4 * * *"  # daily read-back of a slice of each backup repository
-LEASE = timedelta(minutes=30)  # longer than any pass; a crashed daemon's sites free up after it
+# A daemon holds a site for this long from its last renewal; a pass renews it every third of
+# it, so a slow site keeps its daemon, and a crashed daemon's sites free up within LEASE.
+LEASE = timedelta(minutes=5)
+
+
+class LeaseLost(Exception):
+    """Another daemon holds the site now: this one stops its pass."""
 
 
 class Daemon:
-    def __init__(self, config: Config, *, tick_seconds: float = 5.0, web: bool = True) -> None:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        tick_seconds: float = 5.0,
+        web: bool = True,
+        lease: timedelta = LEASE,
+        owner: str | None = None,
+    ) -> None:
         self.config = config
         self.tick_seconds = tick_seconds
-        self.owner = f"{socket.gethostname()}:{os.getpid()}"
+        self.lease = lease
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}"
         self.metrics = Metrics()
         self.scheduler = Scheduler()
         self._web_enabled = web
@@ -183,17 +199,24 @@ class Daemon:
             now = utcnow()
             state = MirrorState(self.store.engine)
             enabled = [s.key for s in self.config.sites if s.enabled]
-            for key in await state.lease_due_sites(self.owner, now, now + LEASE, free, enabled):
+            until = now + self.lease
+            for key in await state.lease_due_sites(self.owner, now, until, free, enabled):
                 if key not in self._running:
                     self._running[key] = asyncio.create_task(self._pass(key), name=f"mirror:{key}")
 
     async def _pass(self, key: str) -> PassResult | None:
         started = time.monotonic()
         try:
-            async with self._slots:
-                result = await self.mirror.run_site(key)
+            result = await self._leased(key, self._run_site(key))
             self.metrics.observe_pass(result, time.monotonic() - started, time.time())
             return result
+        except LeaseLost:
+            log.error("lease lost: another daemon took the site; pass stopped", site=key)
+            await self.store.log_event(
+                "mirror.failed", "lease lost to another daemon; pass stopped",
+                site_key=key, severity="error",
+            )  # fmt: skip
+            return None
         except Exception as exc:
             # A bug in one pass must not take the daemon down; it is logged and recorded.
             log.exception("mirror pass crashed", site=key)
@@ -204,6 +227,35 @@ class Daemon:
         finally:
             self._running.pop(key, None)
             await MirrorState(self.store.engine).release(await self.store.site_id(key), self.owner)
+
+    async def _run_site(self, key: str) -> PassResult:
+        async with self._slots:
+            return await self.mirror.run_site(key)
+
+    async def _leased(self, key: str, work: Coroutine[Any, Any, PassResult]) -> PassResult:
+        """Run a site's pass while renewing this daemon's lease on it; LeaseLost (and the
+        pass cancelled) when a renewal finds the site in other hands."""
+        site_id = await self.store.site_id(key)
+        state = MirrorState(self.store.engine)
+        task = asyncio.ensure_future(work)
+        every = self.lease.total_seconds() / 3
+        try:
+            while True:
+                done, _ = await asyncio.wait({task}, timeout=every)
+                if done:
+                    return task.result()
+                try:
+                    kept = await state.renew(site_id, self.owner, utcnow() + self.lease)
+                except Exception:
+                    # the store is unreachable: the pass will find out too; try again later
+                    log.warning("lease renewal failed", site=key, exc_info=True)
+                    continue
+                if not kept:
+                    raise LeaseLost(key)
+        finally:
+            if not task.done():
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
 
     def _backup_job(self, key: str, job: str) -> Callable[[], Awaitable[None]]:
         async def run() -> None:

@@ -162,6 +162,17 @@ class MirrorState:
                 )
         return [row.key for row in rows]
 
+    async def renew(self, site_id: int, owner: str, until: datetime) -> bool:
+        """Extend `owner`'s lease on a site to `until`; False when the lease is no longer
+        `owner`'s (it ran out and another daemon took the site)."""
+        async with self.engine.begin() as conn:
+            done = await conn.execute(
+                update(t.sites)
+                .where(t.sites.c.id == site_id, t.sites.c.lease_owner == owner)
+                .values(lease_until=until)
+            )
+        return bool(done.rowcount)
+
     async def release(self, site_id: int, owner: str) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(

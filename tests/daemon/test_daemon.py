@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import aiohttp
+from sqlalchemy import select
 
 from syncd.config import parse_config
 from syncd.daemon import Daemon
 from syncd.simulator import SimulatedSite
+from syncd.store import schema as t
 from syncd.store.mirrorstate import MirrorState
-from syncd.store.store import utcnow
+from syncd.store.store import as_utc, utcnow
 
 
 def _config(tmp_path: Path, store_url: str, sites: dict[str, SimulatedSite]) -> str:
@@ -74,6 +78,47 @@ async def test_leases_keep_two_daemons_apart(tmp_path: Path, store_url: str) -> 
         finally:
             await first.stop()
             await second.stop()
+
+
+async def test_a_pass_longer_than_its_lease_keeps_the_site(tmp_path: Path, store_url: str) -> None:
+    lease = timedelta(seconds=1)
+    async with SimulatedSite(seed=5, articles=4) as slow:
+        # every article answers after twice the lease: the pass outlives it several times
+        slow.add_fault("slow", paths=("/tin-tuc/",), delay=2 * lease.total_seconds())
+        config = parse_config(_config(tmp_path, store_url, {"slow": slow}))
+        first = Daemon(config, web=False, lease=lease, owner="first")
+        await first.start(schedule=False)
+        try:
+            state = MirrorState(first.store.engine)
+            burst = asyncio.create_task(first.run_burst())
+            taken: list[str] = []
+            held: list[tuple[str, datetime]] = []
+            while not burst.done():
+                # None: before the first daemon's tick, or the pass is over and released it
+                found = await _lease(first, "slow")
+                if found is not None:
+                    held.append(found)
+                    # a second daemon's tick, all through the pass
+                    now = utcnow()
+                    taken += await state.lease_due_sites("second", now, now + lease, 5)
+                await asyncio.sleep(lease.total_seconds() / 20)
+            results = await burst
+            assert [(r.site, r.new, r.failed) for r in results] == [("slow", 4, 0)]
+            assert slow.fault_hits("slow") == 4
+            assert taken == []  # never leased to the second daemon mid-pass
+            assert {owner for owner, _ in held} == {"first"}
+            leases = [until for _, until in held]
+            assert len(set(leases)) > 1  # the lease was renewed while the pass ran
+            assert leases == sorted(leases)
+        finally:
+            await first.stop()
+
+
+async def _lease(daemon: Daemon, key: str) -> tuple[str, datetime] | None:
+    async with daemon.store.engine.connect() as conn:
+        row = (await conn.execute(select(t.sites).where(t.sites.c.key == key))).one()
+    until = as_utc(row.lease_until)
+    return (row.lease_owner, until) if until is not None else None
 
 
 def test_demo_runs_and_mirrors(tmp_path: Path) -> None:
