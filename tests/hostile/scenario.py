@@ -32,7 +32,7 @@ EXPORTED = ("javascript-feed", "javascript-page", "svg-script", "mislabelled-med
 class Item:
     source_key: str
     url: str
-    doc: dict[str, Any] | None  # None: a tombstone
+    doc: dict[str, Any] | None = field(repr=False)  # None: a tombstone
 
     @property
     def text(self) -> str:
@@ -41,16 +41,17 @@ class Item:
 
 @dataclass
 class SiteOutcome:
+    # (repr=False: a failing assertion prints the outcome, which must stay readable)
     key: str
-    items: list[Item]
+    items: list[Item] = field(repr=False)
     last_error: str | None
     degraded: bool
-    events: list[dict[str, Any]]
+    events: list[dict[str, Any]] = field(repr=False)
     failures: dict[str, str]  # item URL -> the error the daemon logged for it
-    records: list[dict[str, Any]]  # every log line naming the site
-    blobs: dict[str, tuple[str | None, bytes]]  # media sha -> (content type, bytes)
+    records: list[dict[str, Any]] = field(repr=False)  # every log line naming the site
+    blobs: dict[str, tuple[str | None, bytes]] = field(repr=False)  # sha -> (type, bytes)
     hostile_paths: list[str] = field(default_factory=list)  # the case's own article paths
-    exported: dict[str, str] = field(default_factory=dict)  # file name -> text
+    exported: dict[str, str] = field(default_factory=dict, repr=False)  # file name -> text
 
     def item(self, path: str) -> Item:
         found = [i for i in self.items if path in i.url or path in i.source_key]
@@ -67,9 +68,9 @@ class SiteOutcome:
 @dataclass
 class Outcome:
     run: DaemonRun
-    cases: dict[str, HostileCase]
-    sites: dict[str, SiteOutcome]
-    truth: dict[str, list[ArticleTruth]]  # healthy site key -> what a true mirror holds
+    cases: dict[str, HostileCase] = field(repr=False)
+    sites: dict[str, SiteOutcome] = field(repr=False)
+    truth: dict[str, list[ArticleTruth]] = field(repr=False)  # healthy key -> a true mirror
     canary_hits: list[str]
     refused: dict[str, str]  # site key -> why the configuration refused it at load
 

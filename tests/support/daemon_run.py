@@ -40,11 +40,12 @@ class DaemonRun:
     peak_rss_mb: float
     started: float  # monotonic time of READY=1 (or of the spawn, when READY never came)
     stopped: float  # monotonic time SIGTERM was sent
-    pings: list[float]  # monotonic arrival times of WATCHDOG=1
+    pings: list[float] = field(repr=False)  # monotonic arrival times of WATCHDOG=1
     statuses: list[str]  # every other datagram, in order
-    records: Records  # the child's JSON log lines
-    stderr: str
-    probe_latencies: list[float] = field(default_factory=list)  # seconds, /healthz answers
+    records: Records = field(repr=False)  # the child's JSON log lines
+    stderr: str = field(repr=False)
+    # seconds /healthz took to answer, one per probe
+    probe_latencies: list[float] = field(default_factory=list, repr=False)
     finished: bool = False  # `until` was satisfied before the time limit
 
     @property
