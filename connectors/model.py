@@ -15,7 +15,7 @@ ItemKind = Literal["article", "page", "file"]
 MediaKind = Literal["image", "document"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ListedItem:
     """One entry of a site's listing: enough to decide whether to fetch it."""
 

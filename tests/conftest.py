@@ -32,7 +32,6 @@ def s3_lock_bucket(seaweed: SeaweedServer) -> str:
     """A new empty bucket created with Object Lock enabled (and so versioned)."""
     return seaweed.create_bucket(object_lock=True)
 
-
 # Store fixtures (SQLite always, PostgreSQL when SYNCD_TEST_POSTGRES_URL is set), for every suite.
 from tests.support.stores import blob_dir, store, store_url  # noqa: E402
 

@@ -277,9 +277,7 @@ class HttpClient:
                 session = self._guarded
             async with (
                 self._slot(f"{host}:{port}"),
-                session.request(
-                    method, target, headers=headers, data=body, allow_redirects=False
-                ) as raw,
+                await self._answer(url, session, method, target, headers, body) as raw,
             ):
                 location = raw.headers.get("Location")
                 if follow and raw.status in _REDIRECTS and location:
@@ -294,6 +292,29 @@ class HttpClient:
                 # raw.headers is already a read-only view that nothing changes once received
                 return Response(raw.status, str(raw.url), raw.headers, data)
         raise TooManyRedirects(url, f"more than {self.policy.max_redirects} redirects")
+
+    async def _answer(
+        self,
+        url: str,
+        session: aiohttp.ClientSession,
+        method: str,
+        target: URL,
+        headers: Mapping[str, str],
+        body: bytes | None,
+    ) -> aiohttp.ClientResponse:
+        """Send the request and wait for the status line and headers, which must all come
+        within connect_timeout + read_timeout: a server dripping its headers is cut there."""
+        wait = self.policy.connect_timeout + self.policy.read_timeout
+        scope = asyncio.timeout(wait)
+        try:
+            async with scope:
+                return await session.request(
+                    method, target, headers=headers, data=body, allow_redirects=False
+                )
+        except TimeoutError:
+            if not scope.expired():
+                raise  # aiohttp's own connect or socket timeout: reported as such
+            raise Timeout(url, f"timed out: no complete headers in {wait:g}s") from None
 
     async def _read_body(self, url: str, raw: aiohttp.ClientResponse) -> bytes:
         """The body, inflated, block by block: the cap counts what is held after inflating

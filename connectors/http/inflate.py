@@ -1,4 +1,4 @@
-"""Content-Encoding decoders that never produce more than one block per step (pure).
+"""Content-Encoding decoders that produce about one block per step, never more (pure).
 
 aiohttp's own decompression is switched off: the client reads the bytes as sent and inflates
 them here, so the size cap counts inflated bytes and a bomb stops at the cap, whatever the
@@ -27,7 +27,7 @@ class Decoder(Protocol):
     inflates: bool  # False for identity: the bytes held are the bytes sent
 
     def feed(self, data: bytes, block: int) -> Iterator[bytes]:
-        """Inflate ``data``, yielding pieces of at most ``block`` bytes."""
+        """Inflate ``data``, yielding pieces of about ``block`` bytes (zlib's never more)."""
         ...
 
     def finish(self) -> None:
@@ -54,17 +54,21 @@ class _Zlib:
     def __init__(self, gzip: bool) -> None:
         self.gzip = gzip
         self.inner: zlib._Decompress | None = None
+        self.head = b""  # deflate's first byte, when it came alone: the header needs two
 
     def _start(self, first: bytes) -> zlib._Decompress:
         if self.gzip:
             return zlib.decompressobj(16 + zlib.MAX_WBITS)
         # RFC 1950 header: compression method 8, and the first two bytes a multiple of 31
-        head = int.from_bytes(first[:2], "big")
-        zlib_header = len(first) >= 2 and first[0] & 0x0F == 8 and head % 31 == 0
+        zlib_header = first[0] & 0x0F == 8 and int.from_bytes(first[:2], "big") % 31 == 0
         return zlib.decompressobj(zlib.MAX_WBITS if zlib_header else -zlib.MAX_WBITS)
 
     def feed(self, data: bytes, block: int) -> Iterator[bytes]:
-        pending = data
+        pending = self.head + data
+        if self.inner is None and not self.gzip and len(pending) < 2:
+            self.head = pending
+            return
+        self.head = b""
         while pending or self.inner is not None:
             if self.inner is None:
                 self.inner = self._start(pending)
@@ -87,7 +91,7 @@ class _Zlib:
                 return
 
     def finish(self) -> None:
-        if self.inner is not None and not self.inner.eof:
+        if self.head or (self.inner is not None and not self.inner.eof):
             raise InflateError(f"{self._name} body cut short")
 
     @property

@@ -11,8 +11,8 @@ BLOCK = 64 * 1024
 @dataclass(frozen=True)
 class HttpPolicy:
     connect_timeout: float = 10.0
-    # Longest wait for the headers, and for each BLOCK of a body: a body dripping a byte a
-    # second fails after this long, not only one that falls silent.
+    # Longest wait for each BLOCK of a body (a body dripping a byte a second fails after this
+    # long, not only one that falls silent), and with connect_timeout for all the headers.
     read_timeout: float = 30.0
     # One deadline per URL: every attempt, redirect and wait between retries included.
     total_timeout: float = 120.0

@@ -21,6 +21,18 @@ FAST = HttpPolicy(
 LOOPBACK = Trust(frozenset({("127.0.0.1", None)}))
 
 
+def recording_app(hits: list[str], status: int = 200, text: str = "") -> web.Application:
+    """An app answering every method and path alike, recording each request as host + path."""
+
+    async def answer(request: web.Request) -> web.Response:
+        hits.append(request.host + request.path)
+        return web.Response(status=status, text=text)
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", answer)
+    return app
+
+
 @pytest.fixture
 async def serve() -> AsyncIterator[Serve]:
     runners: list[web.AppRunner] = []

@@ -6,7 +6,6 @@ import re
 from collections.abc import AsyncIterator
 
 import pytest
-from aiohttp import web
 
 from connectors.dnn import DnnConnector, feed_sources
 from connectors.dnn_auth import token_expiry
@@ -16,7 +15,7 @@ from connectors.model import NotModified, RemoteItem
 from connectors.options import ModuleRef, SiteOptions
 from connectors.urls import dnn_key
 from syncd.simulator import FaultKind, SimulatedSite
-from tests.connectors.conftest import FAST, Serve
+from tests.connectors.conftest import FAST, Serve, recording_app
 
 
 @pytest.fixture
@@ -86,13 +85,7 @@ def test_feed_sources_from_options() -> None:
 
 async def test_jwt_login_renewal_and_relogin(http: HttpClient) -> None:
     async with SimulatedSite(seed=3, articles=3, images=0, documents=0) as site:
-        options = SiteOptions(
-            site.base_url,
-            local=True,
-            username="host",
-            password="host-password",
-            allow_insecure_login=True,
-        )
+        options = jwt_options(site.base_url)
         conn = DnnConnector(
             options, http, MemoryValidatorStore(), clock=lambda: site.clock.now().timestamp()
         )
@@ -111,13 +104,7 @@ async def test_jwt_login_renewal_and_relogin(http: HttpClient) -> None:
 
 async def test_refused_token_is_renewed_and_the_request_retried(http: HttpClient) -> None:
     async with SimulatedSite(seed=3, articles=3, images=0, documents=0) as site:
-        options = SiteOptions(
-            site.base_url,
-            local=True,
-            username="host",
-            password="host-password",
-            allow_insecure_login=True,
-        )
+        options = jwt_options(site.base_url)
         conn = DnnConnector(options, http, MemoryValidatorStore())  # real clock: unaware
         with pytest.raises(HttpStatus) as first:
             await conn.api_get("SiteExportImport/ExportImport/JobDetails?jobId=1")
@@ -131,13 +118,7 @@ async def test_refused_token_is_renewed_and_the_request_retried(http: HttpClient
 
 async def test_bad_credentials(http: HttpClient) -> None:
     async with SimulatedSite(seed=3, articles=1, images=0, documents=0) as site:
-        options = SiteOptions(
-            site.base_url,
-            local=True,
-            username="host",
-            password="wrong",
-            allow_insecure_login=True,
-        )
+        options = jwt_options(site.base_url, password="wrong")
         conn = DnnConnector(options, http, MemoryValidatorStore())
         with pytest.raises(LoginFailed, match=r"login: HTTP 401 \(bad-credentials\)"):
             await conn.list_items()
@@ -147,14 +128,7 @@ async def test_credentials_never_go_over_plain_http_unless_allowed(
     serve: Serve, http: HttpClient
 ) -> None:
     asked: list[str] = []
-
-    async def anything(request: web.Request) -> web.Response:
-        asked.append(request.path)
-        return web.Response(status=401)
-
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", anything)
-    base = await serve(app)
+    base = await serve(recording_app(asked, status=401))
     options = SiteOptions(base, local=True, username="host", password="host-password")
     conn = DnnConnector(options, http, MemoryValidatorStore())
     problem = re.escape(
@@ -165,6 +139,13 @@ async def test_credentials_never_go_over_plain_http_unless_allowed(
     with pytest.raises(InsecureLogin, match=problem):
         await conn.list_items()
     assert asked == []  # refused before anything was sent
+
+
+def jwt_options(base_url: str, password: str = "host-password") -> SiteOptions:
+    """The simulator's host account, over the simulator's plain http (allowed for tests)."""
+    return SiteOptions(
+        base_url, local=True, username="host", password=password, allow_insecure_login=True
+    )
 
 
 def test_token_expiry_of_garbage() -> None:

@@ -4,6 +4,7 @@ per URL, and content encodings decoded block by block."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import gzip
 import random
@@ -213,3 +214,24 @@ async def test_no_retry_is_begun_that_the_deadline_would_cut(serve: Serve) -> No
         with pytest.raises(HttpStatus, match="HTTP 503"):
             await http.get(base + "/", trust=LOOPBACK)
     assert hits == [1]
+
+
+async def test_dripping_headers_fail_after_connect_and_read_timeouts(http: HttpClient) -> None:
+    async def drip(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\n")
+        with contextlib.suppress(ConnectionError):
+            while True:  # a header that never ends, a byte at a time
+                writer.write(b"X")
+                await writer.drain()
+                await asyncio.sleep(0.02)
+
+    server = await asyncio.start_server(drip, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    policy = dataclasses.replace(FAST, connect_timeout=0.2, read_timeout=0.3, attempts=1)
+    try:
+        async with HttpClient(policy) as client:
+            with pytest.raises(Timeout, match=r"no complete headers in 0\.5s"):
+                await client.get(f"http://127.0.0.1:{port}/", trust=LOOPBACK)
+    finally:
+        server.close()

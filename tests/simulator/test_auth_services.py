@@ -63,9 +63,8 @@ async def test_token_expiry_and_renewal(
     assert expired.status == 401
     assert expired.headers["WWW-Authenticate"] == "Bearer bad-jwt"
     headers = {"Authorization": f"Bearer {token}"}
-    async with http.post(
-        site.url(EXTEND), json={"rtoken": data["renewalToken"]}, headers=headers
-    ) as resp:
+    async with http.post(site.url(EXTEND), json={"rtoken": data["renewalToken"]},
+                         headers=headers) as resp:
         assert resp.status == 200
         renewed = await resp.json()
     assert renewed["renewalToken"] == data["renewalToken"]
@@ -83,14 +82,12 @@ async def test_renewal_failures(
     async with http.post(site.url(EXTEND), json={"rtoken": "forged"}, headers=bearer) as resp:
         assert resp.status == 401 and resp.headers["WWW-Authenticate"] == "Bearer bad-jwt"
     forged = {"Authorization": "Bearer " + data["accessToken"][:-4] + "AAAA"}
-    async with http.post(
-        site.url(EXTEND), json={"rtoken": data["renewalToken"]}, headers=forged
-    ) as resp:
+    async with http.post(site.url(EXTEND), json={"rtoken": data["renewalToken"]},
+                         headers=forged) as resp:
         assert resp.status == 401 and resp.headers["WWW-Authenticate"] == "Bearer bad-jwt"
     clock.advance(15 * 24 * 3600)
-    async with http.post(
-        site.url(EXTEND), json={"rtoken": data["renewalToken"]}, headers=bearer
-    ) as resp:
+    async with http.post(site.url(EXTEND), json={"rtoken": data["renewalToken"]},
+                         headers=bearer) as resp:
         assert resp.status == 401
         assert resp.headers["WWW-Authenticate"] == "Bearer not-more-renewal"
 
@@ -108,22 +105,19 @@ async def test_file_upload_is_served_and_respects_overwrite(
 ) -> None:
     token = (await login(http, site, "editor", "editor-password"))["accessToken"]
     headers = {"Authorization": f"Bearer {token}"}
-    async with http.post(
-        site.url(UPLOAD), data=upload_form("ảnh 1.jpg", b"\xff\xd8\xffA"), headers=headers
-    ) as resp:
+    async with http.post(site.url(UPLOAD), data=upload_form("ảnh 1.jpg", b"\xff\xd8\xffA"),
+                         headers=headers) as resp:
         first = await resp.json()
     assert first["FilePath"] == "/Portals/0/Images/uploads/ảnh 1.jpg"
     async with http.get(site.media_url(first["FilePath"])) as resp:
         assert resp.headers["Content-Type"] == "image/jpeg"
         assert await resp.read() == b"\xff\xd8\xffA"
-    async with http.post(
-        site.url(UPLOAD), data=upload_form("ảnh 1.jpg", b"B"), headers=headers
-    ) as resp:
+    async with http.post(site.url(UPLOAD), data=upload_form("ảnh 1.jpg", b"B"),
+                         headers=headers) as resp:
         assert (await resp.json())["AlreadyExists"] is True
     assert site.media_bytes(first["FilePath"]) == b"\xff\xd8\xffA"
-    async with http.post(
-        site.url(UPLOAD), data=upload_form("ảnh 1.jpg", b"B", overwrite=True), headers=headers
-    ) as resp:
+    async with http.post(site.url(UPLOAD), data=upload_form("ảnh 1.jpg", b"B", overwrite=True),
+                         headers=headers) as resp:
         assert (await resp.json())["FileId"] == first["FileId"]
     assert site.media_bytes(first["FilePath"]) == b"B"
     async with http.post(site.url(UPLOAD), data=upload_form("x.jpg", b"x")) as resp:
@@ -135,9 +129,8 @@ async def test_export_job_moves_through_states(
 ) -> None:
     editor = (await login(http, site, "editor", "editor-password"))["accessToken"]
     spec = {"PortalId": 0, "ExportName": "Sao lưu", "ExportMode": "Full", "Pages": []}
-    async with http.post(
-        site.url(EXPORT), json=spec, headers={"Authorization": f"Bearer {editor}"}
-    ) as resp:
+    async with http.post(site.url(EXPORT), json=spec,
+                         headers={"Authorization": f"Bearer {editor}"}) as resp:
         assert resp.status == 403
     host = (await login(http, site, "host", "host-password"))["accessToken"]
     headers = {"Authorization": f"Bearer {host}"}

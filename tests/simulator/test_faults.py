@@ -152,12 +152,8 @@ async def test_crashed_empty_lists_nothing(
 
 async def test_crashed_404_everywhere(site: SimulatedSite, http: aiohttp.ClientSession) -> None:
     site.add_fault(FaultKind.CRASHED_404)
-    for url in (
-        site.rss_url,
-        site.sitemap_url,
-        site.url(site.article(1).path),
-        site.media_url(site.media()[0].path),
-    ):
+    for url in (site.rss_url, site.sitemap_url, site.url(site.article(1).path),
+                site.media_url(site.media()[0].path)):
         assert await status_of(http, url) == 404
     # The admin API stays reachable so a demo can heal the site.
     async with http.delete(site.url("/__sim/faults")) as resp:

@@ -26,12 +26,7 @@ async def test_core_rss_shape(site: SimulatedSite, http: aiohttp.ClientSession) 
     channel = root.find("channel")
     assert channel is not None
     assert [c.tag for c in channel if c.tag != "item"] == [
-        "title",
-        "link",
-        "description",
-        "language",
-        "copyright",
-        "webMaster",
+        "title", "link", "description", "language", "copyright", "webMaster",
     ]
     assert channel.findtext("title") == site.name
     items = channel.findall("item")

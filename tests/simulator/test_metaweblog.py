@@ -14,9 +14,8 @@ from syncd.simulator import SimulatedSite
 
 async def call(http: aiohttp.ClientSession, site: SimulatedSite, method: str, *params: Any) -> Any:
     body = xmlrpc.client.dumps(params, methodname=method, allow_none=True)
-    async with http.post(
-        site.metaweblog_url, data=body.encode(), headers={"Content-Type": "text/xml"}
-    ) as resp:
+    async with http.post(site.metaweblog_url, data=body.encode(),
+                         headers={"Content-Type": "text/xml"}) as resp:
         assert resp.status == 200
         result, _ = xmlrpc.client.loads(await resp.read(), use_builtin_types=True)
     return result[0]
@@ -24,12 +23,8 @@ async def call(http: aiohttp.ClientSession, site: SimulatedSite, method: str, *p
 
 async def test_post_round_trip(site: SimulatedSite, http: aiohttp.ClientSession) -> None:
     user = ("editor", "editor-password")
-    struct = {
-        "title": "Tin từ xã Đăk Ruồng",
-        "description": "<p>Nội dung đầy đủ</p>",
-        "categories": ["Chuyển đổi số"],
-        "mt_excerpt": "Tóm tắt",
-    }
+    struct = {"title": "Tin từ xã Đăk Ruồng", "description": "<p>Nội dung đầy đủ</p>",
+              "categories": ["Chuyển đổi số"], "mt_excerpt": "Tóm tắt"}
     post_id = await call(http, site, "metaWeblog.newPost", "1", *user, struct, True)
     got = await call(http, site, "metaWeblog.getPost", post_id, *user)
     assert got["title"] == struct["title"] and got["description"] == struct["description"]
@@ -68,16 +63,8 @@ async def test_bad_credentials_are_a_fault(
 async def test_draft_stays_out_of_the_feed(
     site: SimulatedSite, http: aiohttp.ClientSession
 ) -> None:
-    post_id = await call(
-        http,
-        site,
-        "metaWeblog.newPost",
-        "1",
-        "host",
-        "host-password",
-        {"title": "Bản nháp", "description": "<p>x</p>"},
-        False,
-    )
+    post_id = await call(http, site, "metaWeblog.newPost", "1", "host", "host-password",
+                         {"title": "Bản nháp", "description": "<p>x</p>"}, False)
     async with http.get(site.blog_feed_url) as resp:
         feed = feedparser.parse(await resp.read())
     assert all(f"/Post/{post_id}/" not in e.link for e in feed.entries)

@@ -48,7 +48,9 @@ async def test_add_edit_delete_are_visible(
     assert 5 not in [a.article_id for a in site.articles()]
 
 
-async def test_unpublish_hides_everywhere(site: SimulatedSite, http: aiohttp.ClientSession) -> None:
+async def test_unpublish_hides_everywhere(
+    site: SimulatedSite, http: aiohttp.ClientSession
+) -> None:
     newest = site.state.news.newest(1)[0]
     url = site.url(newest.path)
     site.set_published(newest.article_id, False)
@@ -73,9 +75,8 @@ async def test_admin_api(site: SimulatedSite, http: aiohttp.ClientSession) -> No
         assert resp.status == 201
         created = await resp.json()
     assert created["url"] in await rss_links(http, site)
-    async with http.patch(
-        site.url(f"/__sim/articles/{created['id']}"), json={"body_html": "<p>Sửa qua API</p>"}
-    ) as resp:
+    async with http.patch(site.url(f"/__sim/articles/{created['id']}"),
+                          json={"body_html": "<p>Sửa qua API</p>"}) as resp:
         assert resp.status == 200
     assert site.article(created["id"]).body_html == "<p>Sửa qua API</p>"
     async with http.delete(site.url(f"/__sim/articles/{created['id']}")) as resp:
@@ -83,9 +84,8 @@ async def test_admin_api(site: SimulatedSite, http: aiohttp.ClientSession) -> No
     async with http.delete(site.url(f"/__sim/articles/{created['id']}")) as resp:
         assert resp.status == 400
         assert "no article with id" in (await resp.json())["error"]
-    async with http.post(
-        site.url("/__sim/faults"), json={"kind": "error_503", "paths": ["/RSS.aspx"]}
-    ) as resp:
+    async with http.post(site.url("/__sim/faults"),
+                         json={"kind": "error_503", "paths": ["/RSS.aspx"]}) as resp:
         assert resp.status == 201
     async with http.get(site.rss_url) as resp:
         assert resp.status == 503

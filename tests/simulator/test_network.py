@@ -45,13 +45,7 @@ async def test_stopped_site_refuses_connections(http: aiohttp.ClientSession) -> 
 
 async def test_command_line_runner_prints_urls(http: aiohttp.ClientSession) -> None:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "syncd.simulator",
-        "--sites",
-        "2",
-        "--articles",
-        "5",
+        sys.executable, "-m", "syncd.simulator", "--sites", "2", "--articles", "5",
         stdout=asyncio.subprocess.PIPE,
     )
     try:
@@ -75,12 +69,8 @@ async def test_same_seed_serves_the_same_bytes(http: aiohttp.ClientSession) -> N
     for _ in range(2):
         async with SimulatedSite(seed=77, articles=15, images=4, documents=2) as site:
             got = []
-            for url in (
-                site.rss_url,
-                site.sitemap_url,
-                site.url(site.article(9).path),
-                site.blog_feed_url + "&body=true",
-            ):
+            for url in (site.rss_url, site.sitemap_url, site.url(site.article(9).path),
+                        site.blog_feed_url + "&body=true"):
                 async with http.get(url) as resp:
                     got.append((await resp.text()).replace(site.base_url, "BASE"))
             bodies.append(got)

@@ -103,11 +103,7 @@ async def test_spaces_in_file_names_are_percent_encoded(
 
 
 async def test_missing_things_are_404(site: SimulatedSite, http: aiohttp.ClientSession) -> None:
-    for path in (
-        "/tin-tuc/ArticleId/9999/x",
-        "/Portals/0/Images/none.jpg",
-        "/LinkClick.aspx?fileticket=zz",
-        "/Default.aspx?tabid=999",
-    ):
+    for path in ("/tin-tuc/ArticleId/9999/x", "/Portals/0/Images/none.jpg",
+                 "/LinkClick.aspx?fileticket=zz", "/Default.aspx?tabid=999"):
         async with http.get(site.url(path)) as resp:
             assert resp.status == 404, path

@@ -13,7 +13,9 @@ from .helpers import xml
 NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 
 
-async def test_urlset_lists_every_article(site: SimulatedSite, http: aiohttp.ClientSession) -> None:
+async def test_urlset_lists_every_article(
+    site: SimulatedSite, http: aiohttp.ClientSession
+) -> None:
     async with http.get(site.sitemap_url) as resp:
         assert resp.status == 200
         root = xml(await resp.read())
@@ -52,10 +54,8 @@ async def test_exactly_threshold_stays_a_urlset(http: aiohttp.ClientSession) -> 
 
 async def test_cached_sitemap_lags_behind_edits(http: aiohttp.ClientSession) -> None:
     clock = SimClock()
-    async with SimulatedSite(
-        seed=4, articles=5, sitemap_cache=timedelta(days=1), clock=clock
-    ) as site:
-
+    async with SimulatedSite(seed=4, articles=5, sitemap_cache=timedelta(days=1),
+                             clock=clock) as site:
         async def locs() -> list[str]:
             async with http.get(site.sitemap_url) as resp:
                 return [u.text or "" for u in xml(await resp.read()).iter(f"{NS}loc")]
