@@ -75,7 +75,7 @@ def media_problem(kind: MediaKind, content_type: str | None, data: bytes) -> str
     declared = base_type(content_type)
     found = sniff(data)
     if found == HTML or declared in (HTML, "application/xhtml+xml"):
-        return f"an HTML page, not an {kind}" if kind == "image" else "an HTML page, not a file"
+        return "an HTML page, not an image" if kind == "image" else "an HTML page, not a file"
     if kind != "image":
         return None
     if found is None or not found.startswith("image/"):
