@@ -75,7 +75,7 @@ def media_problem(kind: MediaKind, content_type: str | None, data: bytes) -> str
     declared = base_type(content_type)
     found = sniff(data)
     if found == HTML or declared in (HTML, "application/xhtml+xml"):
-        return f"an HTML page, not an {kind}" if kind == "image" else "an HTML page, not a file"
+        return "an HTML page, not an image" if kind == "image" else "an HTML page, not a file"
     if kind != "image":
         return None
     if found is None or not found.startswith("image/"):
@@ -102,7 +102,7 @@ def check_media(kind: MediaKind, content_type: str | None, data: bytes) -> Check
         return CheckedMedia(problem=problem)
     declared = base_type(content_type)
     found = sniff(data)
-    if SVG in (found, declared):
+    if is_svg(content_type, data):
         cleaned = sanitize_svg(data)
         if cleaned is None:
             return CheckedMedia(problem="an SVG file that cannot be read")
@@ -116,6 +116,9 @@ def inert(data: bytes, content_type: str | None) -> bytes | None:
     """Stored media as an export may hand them out: an SVG cleaned (again: files stored before
     the mirror cleaned SVG may still hold scripts), None when it cannot be read; other files
     as they are."""
-    if SVG in (base_type(content_type), sniff(data)):
-        return sanitize_svg(data)
-    return data
+    return sanitize_svg(data) if is_svg(content_type, data) else data
+
+
+def is_svg(content_type: str | None, data: bytes) -> bool:
+    """Declared or found to be SVG: then cleaning it means parsing it (worker-thread work)."""
+    return SVG in (base_type(content_type), sniff(data))

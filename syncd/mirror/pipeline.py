@@ -14,7 +14,7 @@ from connectors.errors import ConnectorError
 from connectors.http import Validators
 from connectors.model import Gone, ListedItem, Media, MediaRef, NotModified, RemoteItem
 from connectors.schemes import is_web_url
-from connectors.sniff import check_media
+from connectors.sniff import check_media, is_svg
 from syncd.mirror.deletions import plan_deletions
 from syncd.mirror.document import build_document
 from syncd.mirror.validators import StagedValidatorStore, begin_staging
@@ -222,8 +222,13 @@ class SitePass:
         return sha
 
     async def _keep(self, ref: MediaRef, fetched: Media) -> str | None:
-        # an SVG is parsed and cleaned: worker thread, like every parse
-        checked = await asyncio.to_thread(check_media, ref.kind, fetched.content_type, fetched.data)
+        if is_svg(fetched.content_type, fetched.data):
+            # an SVG is parsed and cleaned: worker thread, like every parse
+            checked = await asyncio.to_thread(
+                check_media, ref.kind, fetched.content_type, fetched.data
+            )
+        else:
+            checked = check_media(ref.kind, fetched.content_type, fetched.data)  # a few bytes
         if checked.problem is not None:
             self.broken[ref.url] = checked.problem
             self.log.warning("media refused", url=ref.url, problem=checked.problem)

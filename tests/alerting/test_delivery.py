@@ -20,6 +20,7 @@ from syncd.daemon import Daemon
 from syncd.errors import ConfigError
 from syncd.simulator import SimulatedSite
 from syncd.store import schema as t
+from tests.support.served import served
 
 
 @dataclass
@@ -43,15 +44,9 @@ async def receiver() -> AsyncIterator[Receiver]:
 
     app = web.Application()
     app.router.add_post("/hook", hook)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    rx.url = f"json://127.0.0.1:{runner.addresses[0][1]}/hook"
-    try:
+    async with served(app) as address:
+        rx.url = f"json://{address}/hook"
         yield rx
-    finally:
-        await runner.cleanup()
 
 
 def _config(tmp_path: Path, store_url: str, base_url: str) -> str:

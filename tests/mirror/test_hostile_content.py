@@ -23,6 +23,7 @@ from syncd.mirror.runner import Mirror
 from syncd.simulator import SimulatedSite
 from syncd.store.store import utcnow
 from tests.mirror.conftest import MirrorFactory
+from tests.support.served import served
 
 DEPTH = 100_000  # the article: 1.1 MB of nested <div>
 DEEP = "<div>" * DEPTH + "trong cùng" + "</div>" * DEPTH
@@ -116,15 +117,9 @@ class HostileSite:
 @asynccontextmanager
 async def hostile_site() -> AsyncIterator[HostileSite]:
     site = HostileSite()
-    runner = web.AppRunner(site.build())
-    await runner.setup()
-    tcp = web.TCPSite(runner, "127.0.0.1", 0)
-    await tcp.start()
-    site.base_url = f"http://127.0.0.1:{runner.addresses[0][1]}"
-    try:
+    async with served(site.build()) as address:
+        site.base_url = f"http://{address}"
         yield site
-    finally:
-        await runner.cleanup()
 
 
 def _config(hostile: HostileSite, healthy: SimulatedSite) -> str:

@@ -58,6 +58,10 @@ def test_unit_declares_the_service_contract() -> None:
         "RestartSec": "10",
         "DynamicUser": "yes",
         "StateDirectory": "syncd",
+        # ceilings justified in the unit's comment and docs/benchmarks.md
+        "MemoryHigh": "512M",
+        "MemoryMax": "768M",
+        "TasksMax": "128",
     }
     for key, value in expected.items():
         assert values(service, key) == [value], key
