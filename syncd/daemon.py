@@ -77,7 +77,7 @@ class Daemon:
         try:
             await self._start(schedule)
         except BaseException:
-            await self.stop()
+            await self._close()
             raise
 
     async def _start(self, schedule: bool) -> None:
@@ -125,9 +125,8 @@ class Daemon:
                 raise ConfigError("daemon.listen", f"{listen!r} is not an address of this "
                                   "machine") from None  # fmt: skip
             # in use, or a privileged port: the setting is right, the machine says no
-            raise SyncdError(
-                f"daemon.listen: cannot listen on {listen!r}: {exc.strerror}"
-            ) from None
+            reason = os.strerror(exc.errno) if exc.errno else str(exc)
+            raise SyncdError(f"daemon.listen: cannot listen on {listen!r}: {reason}") from None
 
     async def _check_alerts(self) -> None:
         try:
@@ -140,9 +139,8 @@ class Daemon:
         self.metrics.remember(*await gather_facts(self.config, self.store))
 
     async def stop(self, grace: float = 30.0) -> None:
-        if self._closed:  # a start that failed has stopped already
+        if self._closed:  # a start that failed has closed what it opened already
             return
-        self._closed = True
         # let a tick in flight finish first: shutting the scheduler down cancels running jobs
         async with self._tick_lock:
             self._stopping = True
@@ -153,6 +151,11 @@ class Daemon:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+        await self._close()
+        log.info("daemon stopped")
+
+    async def _close(self) -> None:
+        self._closed = True
         if self._web is not None:
             await self._web.stop()
         if self._http is not None:
@@ -160,7 +163,6 @@ class Daemon:
         if self._store is not None:
             await self._store.close()
         self.metrics.up.set(0)
-        log.info("daemon stopped")
 
     async def healthy(self) -> bool:
         """Alive for the watchdog: the scheduler runs and the store answers."""

@@ -84,14 +84,18 @@ def _sqlite_file(url: str) -> Path | None:
     return Path(parsed.database)
 
 
+def _sqlite_key(config: Config) -> str:
+    """The setting that decides where the SQLite database lives."""
+    return "daemon.store_url" if config.daemon.store_url else "daemon.state_dir"
+
+
 def prepare_store(config: Config) -> str:
     """The store's URL, after making sure its local folders can be created and written, so a
     wrong state_dir is one message naming it and not a failure deep in SQLite."""
     url = store_url(config)
     database = _sqlite_file(url)
     if database is not None:
-        key = "daemon.store_url" if config.daemon.store_url else "daemon.state_dir"
-        writable_folder(database.parent, key)
+        writable_folder(database.parent, _sqlite_key(config))
     if config.daemon.blob_target is None:
         writable_folder(state_dir(config), "daemon.state_dir")
     return url
@@ -114,6 +118,10 @@ async def open_existing_store(config: Config, *, migrate: bool = True) -> Store:
     database = _sqlite_file(url)
     if database is not None and not database.is_file():
         where = str(database)
+    elif database is not None and not os.access(database.parent, os.W_OK | os.X_OK):
+        # SQLite writes its WAL index beside the database even to read it
+        raise ConfigError(_sqlite_key(config), f"{database.parent} is not writable (SQLite "
+                          "needs to write beside the store even to read it)")  # fmt: skip
     else:
         engine = create_engine(url)
         try:
