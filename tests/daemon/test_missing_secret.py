@@ -20,12 +20,13 @@ async def test_a_secret_file_removed_later_fails_only_its_site(
 ) -> None:
     secret = tmp_path / "konray-password"
     secret.write_text("hunter2\n")
-    async with SimulatedSite(seed=5, articles=3) as locked, SimulatedSite(seed=6, articles=4) as b:
+    password = f'{{ username = "u", password = {{ file = "{secret}" }} }}'
+    async with SimulatedSite(seed=5, articles=3) as a, SimulatedSite(seed=6, articles=4) as b:
         config = parse_config(
             f'[daemon]\nstate_dir = "{tmp_path / "state"}"\nstore_url = "{store_url}"\n'
             '[[units]]\nkey = "kr"\nname = "Huyện Kon Rẫy"\nlevel = "district"\n'
-            f'[[sites]]\nkey = "konray"\nunit = "kr"\nkind = "dnn"\nbase_url = "{locked.base_url}"\n'
-            f'local = true\ncredentials = {{ username = "u", password = {{ file = "{secret}" }} }}\n'
+            f'[[sites]]\nkey = "konray"\nunit = "kr"\nkind = "dnn"\nbase_url = "{a.base_url}"\n'
+            f"local = true\ncredentials = {password}\n"
             f'[[sites]]\nkey = "other"\nunit = "kr"\nkind = "dnn"\nbase_url = "{b.base_url}"\n'
             "local = true\n[alerting]\nfailing_after = 1\n"
         )
