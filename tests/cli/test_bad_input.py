@@ -191,6 +191,21 @@ def test_restore_into_a_read_only_folder_exits_2(
     done.refused(2, "--blobs", str(read_only))
 
 
+@pytest.mark.parametrize(
+    ("command", "words"),
+    [
+        (["show", "1", "--rev", "abc"], ["'--rev'", "`syncd show --help`"]),
+        (["db", "check", "--grace", "1h"], ["only with --prune-orphans"]),
+        (["export", "konray"], ["Missing option '--out'"]),
+        (["no-such-command"], ["No such command"]),
+    ],
+)
+def test_usage_errors_are_one_line_too(
+    cli: Cli, tmp_path: Path, command: list[str], words: list[str]
+) -> None:
+    cli(*command, "-c", str(config(tmp_path))).refused(2, *words)
+
+
 # --- 4. read-only commands never create a store -----------------------------------------------
 
 READ_ONLY = [
