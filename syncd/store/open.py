@@ -67,7 +67,7 @@ async def _schema_is_current(engine: AsyncEngine) -> bool:
     return {row[0] for row in rows} == heads
 
 
-def writable_folder(folder: Path, key: str) -> None:
+def _writable_folder(folder: Path, key: str) -> None:
     """Create `folder` if need be; a ConfigError naming `key` when it cannot be written."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -95,9 +95,9 @@ def prepare_store(config: Config) -> str:
     url = store_url(config)
     database = _sqlite_file(url)
     if database is not None:
-        writable_folder(database.parent, _sqlite_key(config))
+        _writable_folder(database.parent, _sqlite_key(config))
     if config.daemon.blob_target is None:
-        writable_folder(state_dir(config), "daemon.state_dir")
+        _writable_folder(state_dir(config), "daemon.state_dir")
     return url
 
 
@@ -114,25 +114,30 @@ async def open_existing_store(config: Config, *, migrate: bool = True) -> Store:
     """The store, which must exist: read-only commands never create one, so that a mistyped
     state_dir reads as 'no store' and not as a healthy empty one."""
     url = store_url(config)
-    where = make_url(url).render_as_string()
     database = _sqlite_file(url)
     if database is not None and not database.is_file():
-        where = str(database)
-    elif database is not None and not os.access(database.parent, os.W_OK | os.X_OK):
+        raise _no_store(str(database))
+    if database is not None and not os.access(database.parent, os.W_OK | os.X_OK):
         # SQLite writes its WAL index beside the database even to read it
         raise ConfigError(_sqlite_key(config), f"{database.parent} is not writable (SQLite "
                           "needs to write beside the store even to read it)")  # fmt: skip
-    else:
-        engine = create_engine(url)
+    where = make_url(url).render_as_string()
+    engine = create_engine(url)
+    try:
         try:
             async with engine.connect() as conn:
                 found = await conn.run_sync(lambda c: inspect(c).has_table("alembic_version"))
         except (OSError, SQLAlchemyError) as exc:
-            await engine.dispose()
             raise StoreError(f"cannot open the store at {where}: {database_error(exc)}") from None
-        if found:
-            if migrate and not await _schema_is_current(engine):
-                await upgrade(url)
-            return Store(engine, blob_store(config))
+        if not found:
+            raise _no_store(where)
+        if migrate and not await _schema_is_current(engine):
+            await upgrade(url)
+    except BaseException:
         await engine.dispose()
-    raise NotFound(f"no store at {where} (run `syncd db upgrade`, or check daemon.state_dir)")
+        raise
+    return Store(engine, blob_store(config))
+
+
+def _no_store(where: str) -> NotFound:
+    return NotFound(f"no store at {where} (run `syncd db upgrade`, or check daemon.state_dir)")

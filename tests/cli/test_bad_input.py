@@ -8,7 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import inspect
 
+from syncd.store.db import create_engine
 from tests.support.cli import Cli
 
 SITE = '[[sites]]\nkey = "konray"\nunit = "kr"\nkind = "dnn"\nbase_url = "https://konray.example"\n'
@@ -230,3 +232,17 @@ def test_read_only_commands_exit_3_and_create_nothing(
         3, f"no store at {tmp_path / 'state' / 'syncd.db'}", "syncd db upgrade"
     )
     assert not (tmp_path / "state").exists()
+
+
+async def test_an_empty_database_is_no_store_either(
+    cli: Cli, tmp_path: Path, store_url: str
+) -> None:
+    path = config(tmp_path, daemon=f'store_url = "{store_url}"\n')
+    for command in (["show", "1"], ["db", "check"]):
+        cli(*command, "-c", str(path)).refused(3, "no store at", "syncd db upgrade")
+    engine = create_engine(store_url)
+    try:
+        async with engine.connect() as conn:
+            assert await conn.run_sync(lambda c: inspect(c).get_table_names()) == []
+    finally:
+        await engine.dispose()
