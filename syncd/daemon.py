@@ -8,7 +8,6 @@ and retried later with backoff; nothing a site does can stop the daemon.
 from __future__ import annotations
 
 import asyncio
-import errno
 import os
 import socket
 import time
@@ -21,7 +20,7 @@ from connectors.http import HttpClient
 from syncd.alerting.service import AlertChecks, gather_facts, open_channels, policy_of
 from syncd.config import Config
 from syncd.config.addresses import split_listen
-from syncd.errors import ConfigError, SyncdError
+from syncd.errors import SyncdError
 from syncd.gc_tuning import tune_gc
 from syncd.metrics import Metrics
 from syncd.mirror.pipeline import PassResult
@@ -114,18 +113,15 @@ class Daemon:
         log.info("daemon started", sites=len(self.config.sites), status=self.status_url)
 
     async def _listen(self, web: WebServer) -> str:
-        listen = self.config.daemon.listen
         try:
             return await web.start()
-        except socket.gaierror as exc:
-            raise ConfigError("daemon.listen", f"cannot resolve the host of {listen!r}: "
-                              f"{exc.strerror}") from None  # fmt: skip
         except OSError as exc:
-            if exc.errno == errno.EADDRNOTAVAIL:
-                raise ConfigError("daemon.listen", f"{listen!r} is not an address of this "
-                                  "machine") from None  # fmt: skip
-            # in use, or a privileged port: the setting is right, the machine says no
-            reason = os.strerror(exc.errno) if exc.errno else str(exc)
+            # a port in use, a host that does not resolve or an address not (yet) on this
+            # machine: the machine's state, which may change (the network comes up late at
+            # boot), so exit 1 and let systemd try again; the syntax was checked at load
+            reason = exc.strerror if isinstance(exc, socket.gaierror) else None
+            reason = reason or (os.strerror(exc.errno) if exc.errno else str(exc))
+            listen = self.config.daemon.listen
             raise SyncdError(f"daemon.listen: cannot listen on {listen!r}: {reason}") from None
 
     async def _check_alerts(self) -> None:
