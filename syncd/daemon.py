@@ -8,7 +8,6 @@ and retried later with backoff; nothing a site does can stop the daemon.
 from __future__ import annotations
 
 import asyncio
-import errno
 import os
 import socket
 import time
@@ -22,7 +21,7 @@ from connectors.http import HttpClient
 from syncd.alerting.service import AlertChecks, gather_facts, open_channels, policy_of
 from syncd.config import Config
 from syncd.config.addresses import split_listen
-from syncd.errors import ConfigError, SyncdError
+from syncd.errors import SyncdError
 from syncd.gc_tuning import tune_gc
 from syncd.metrics import Metrics
 from syncd.mirror.pipeline import PassResult
@@ -93,7 +92,7 @@ class Daemon:
         try:
             await self._start(schedule)
         except BaseException:
-            await self.stop()
+            await self._close()
             raise
 
     async def _start(self, schedule: bool) -> None:
@@ -130,20 +129,16 @@ class Daemon:
         log.info("daemon started", sites=len(self.config.sites), status=self.status_url)
 
     async def _listen(self, web: WebServer) -> str:
-        listen = self.config.daemon.listen
         try:
             return await web.start()
-        except socket.gaierror as exc:
-            raise ConfigError("daemon.listen", f"cannot resolve the host of {listen!r}: "
-                              f"{exc.strerror}") from None  # fmt: skip
         except OSError as exc:
-            if exc.errno == errno.EADDRNOTAVAIL:
-                raise ConfigError("daemon.listen", f"{listen!r} is not an address of this "
-                                  "machine") from None  # fmt: skip
-            # in use, or a privileged port: the setting is right, the machine says no
-            raise SyncdError(
-                f"daemon.listen: cannot listen on {listen!r}: {exc.strerror}"
-            ) from None
+            # a port in use, a host that does not resolve or an address not (yet) on this
+            # machine: the machine's state, which may change (the network comes up late at
+            # boot), so exit 1 and let systemd try again; the syntax was checked at load
+            reason = exc.strerror if isinstance(exc, socket.gaierror) else None
+            reason = reason or (os.strerror(exc.errno) if exc.errno else str(exc))
+            listen = self.config.daemon.listen
+            raise SyncdError(f"daemon.listen: cannot listen on {listen!r}: {reason}") from None
 
     async def _check_alerts(self) -> None:
         try:
@@ -156,9 +151,8 @@ class Daemon:
         self.metrics.remember(*await gather_facts(self.config, self.store))
 
     async def stop(self, grace: float = 30.0) -> None:
-        if self._closed:  # a start that failed has stopped already
+        if self._closed:  # a start that failed has closed what it opened already
             return
-        self._closed = True
         # let a tick in flight finish first: shutting the scheduler down cancels running jobs
         async with self._tick_lock:
             self._stopping = True
@@ -169,6 +163,11 @@ class Daemon:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+        await self._close()
+        log.info("daemon stopped")
+
+    async def _close(self) -> None:
+        self._closed = True
         if self._web is not None:
             await self._web.stop()
         if self._http is not None:
@@ -176,7 +175,6 @@ class Daemon:
         if self._store is not None:
             await self._store.close()
         self.metrics.up.set(0)
-        log.info("daemon stopped")
 
     async def healthy(self) -> bool:
         """Alive for the watchdog: the scheduler runs and the store answers."""

@@ -41,12 +41,17 @@ cli.add_command(alerts_group)
 
 def main() -> None:
     try:
-        cli.main(standalone_mode=False)
+        cli.main(standalone_mode=False, prog_name="syncd")
     except click.exceptions.Abort:
         click.echo("syncd: interrupted", err=True)
         sys.exit(130)
+    except click.UsageError as exc:
+        # one line like every other refusal; the usage itself is one --help away
+        command = exc.ctx.command_path if exc.ctx is not None else "syncd"
+        click.echo(f"syncd: {exc.format_message().rstrip('.')} (see `{command} --help`)", err=True)
+        sys.exit(exc.exit_code)
     except click.ClickException as exc:
-        exc.show()
+        click.echo(f"syncd: {exc.format_message()}", err=True)
         sys.exit(exc.exit_code)
     except SyncdError as exc:
         click.echo(f"syncd: {exc}", err=True)

@@ -86,7 +86,7 @@ def _chosen(config: Config, named: tuple[str, ...]) -> list[str]:
 @config_option
 @click.argument("sites", nargs=-1)
 def sync(config_file: Path | None, sites: tuple[str, ...]) -> None:
-    """Mirror SITES (default: every site) once, in the foreground."""
+    """Mirror SITES (default: every enabled site) once, in the foreground."""
     from rich.console import Console
 
     config = read_config(config_file)

@@ -67,7 +67,7 @@ async def _schema_is_current(engine: AsyncEngine) -> bool:
     return {row[0] for row in rows} == heads
 
 
-def writable_folder(folder: Path, key: str) -> None:
+def _writable_folder(folder: Path, key: str) -> None:
     """Create `folder` if need be; a ConfigError naming `key` when it cannot be written."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -84,16 +84,20 @@ def _sqlite_file(url: str) -> Path | None:
     return Path(parsed.database)
 
 
+def _sqlite_key(config: Config) -> str:
+    """The setting that decides where the SQLite database lives."""
+    return "daemon.store_url" if config.daemon.store_url else "daemon.state_dir"
+
+
 def prepare_store(config: Config) -> str:
     """The store's URL, after making sure its local folders can be created and written, so a
     wrong state_dir is one message naming it and not a failure deep in SQLite."""
     url = store_url(config)
     database = _sqlite_file(url)
     if database is not None:
-        key = "daemon.store_url" if config.daemon.store_url else "daemon.state_dir"
-        writable_folder(database.parent, key)
+        _writable_folder(database.parent, _sqlite_key(config))
     if config.daemon.blob_target is None:
-        writable_folder(state_dir(config), "daemon.state_dir")
+        _writable_folder(state_dir(config), "daemon.state_dir")
     return url
 
 
@@ -110,21 +114,30 @@ async def open_existing_store(config: Config, *, migrate: bool = True) -> Store:
     """The store, which must exist: read-only commands never create one, so that a mistyped
     state_dir reads as 'no store' and not as a healthy empty one."""
     url = store_url(config)
-    where = make_url(url).render_as_string()
     database = _sqlite_file(url)
     if database is not None and not database.is_file():
-        where = str(database)
-    else:
-        engine = create_engine(url)
+        raise _no_store(str(database))
+    if database is not None and not os.access(database.parent, os.W_OK | os.X_OK):
+        # SQLite writes its WAL index beside the database even to read it
+        raise ConfigError(_sqlite_key(config), f"{database.parent} is not writable (SQLite "
+                          "needs to write beside the store even to read it)")  # fmt: skip
+    where = make_url(url).render_as_string()
+    engine = create_engine(url)
+    try:
         try:
             async with engine.connect() as conn:
                 found = await conn.run_sync(lambda c: inspect(c).has_table("alembic_version"))
         except (OSError, SQLAlchemyError) as exc:
-            await engine.dispose()
             raise StoreError(f"cannot open the store at {where}: {database_error(exc)}") from None
-        if found:
-            if migrate and not await _schema_is_current(engine):
-                await upgrade(url)
-            return Store(engine, blob_store(config))
+        if not found:
+            raise _no_store(where)
+        if migrate and not await _schema_is_current(engine):
+            await upgrade(url)
+    except BaseException:
         await engine.dispose()
-    raise NotFound(f"no store at {where} (run `syncd db upgrade`, or check daemon.state_dir)")
+        raise
+    return Store(engine, blob_store(config))
+
+
+def _no_store(where: str) -> NotFound:
+    return NotFound(f"no store at {where} (run `syncd db upgrade`, or check daemon.state_dir)")

@@ -143,5 +143,10 @@ async def test_cli_alerts_test_and_show(tmp_path: Path, receiver: Receiver) -> N
     code, out, err = await syncd("alerts", "test")
     assert (code, out.strip()) == (1, "alerting.notify[0]: FAILED")
     assert err == "syncd: could not deliver to alerting.notify[0]\n"
+    # `alerts show` reads the store and never creates it
+    code, out, err = await syncd("alerts", "show")
+    assert (code, err) == (3, f"syncd: no store at {tmp_path / 's.db'} (run `syncd db upgrade`, "
+                              "or check daemon.state_dir)\n")  # fmt: skip
+    assert (await syncd("db", "upgrade"))[0] == 0
     code, out, err = await syncd("alerts", "show")
     assert (code, out.strip()) == (0, "no alert fires"), err

@@ -56,6 +56,7 @@ def test_unit_declares_the_service_contract() -> None:
         "WatchdogSec": "60",
         "Restart": "on-failure",
         "RestartSec": "10",
+        "RestartPreventExitStatus": "2",
         "DynamicUser": "yes",
         "StateDirectory": "syncd",
         # ceilings justified in the unit's comment and docs/benchmarks.md
