@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import aiohttp
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from syncd.config import parse_config
 from syncd.daemon import Daemon
@@ -110,6 +110,33 @@ async def test_a_pass_longer_than_its_lease_keeps_the_site(tmp_path: Path, store
             leases = [until for _, until in held]
             assert len(set(leases)) > 1  # the lease was renewed while the pass ran
             assert leases == sorted(leases)
+        finally:
+            await first.stop()
+
+
+async def test_a_pass_whose_lease_was_taken_stops(tmp_path: Path, store_url: str) -> None:
+    lease = timedelta(seconds=1)
+    async with SimulatedSite(seed=6, articles=4) as slow:
+        slow.add_fault("slow", paths=("/tin-tuc/",), delay=3 * lease.total_seconds())
+        config = parse_config(_config(tmp_path, store_url, {"slow": slow}))
+        first = Daemon(config, web=False, lease=lease, owner="first")
+        await first.start(schedule=False)
+        try:
+            burst = asyncio.create_task(first.run_burst())
+            found = None
+            while found is None and not burst.done():
+                found = await _lease(first, "slow")
+                await asyncio.sleep(lease.total_seconds() / 20)
+            # as if the lease had run out and another daemon had claimed the site
+            async with first.store.engine.begin() as conn:
+                await conn.execute(
+                    update(t.sites).where(t.sites.c.key == "slow").values(lease_owner="second")
+                )
+            assert await burst == []  # the pass stopped: no result
+            async with first.store.engine.connect() as conn:
+                events = (await conn.execute(select(t.events.c.kind, t.events.c.message))).all()
+            assert ("mirror.failed", "lease lost to another daemon; pass stopped") in events
+            assert (await _lease(first, "slow") or ("",))[0] == "second"  # not released
         finally:
             await first.stop()
 
