@@ -51,6 +51,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=300.0, help="seconds of mirroring")
     parser.add_argument("--schedule", default="30s", help="every site's schedule")
     parser.add_argument("--watchdog-sec", type=float, default=60.0, help="the unit's WatchdogSec")
+    parser.add_argument(
+        "--hostile", default=",".join(HOSTILE),
+        help="hostile cases (tests/support/hostile.py names), comma-separated; '' for none, "
+        "the baseline",
+    )  # fmt: skip
     return parser.parse_args(argv)
 
 
@@ -115,10 +120,10 @@ class SchedulePoller:
 
 
 def report(args: argparse.Namespace, run: DaemonRun, lags: dict[str, SiteLags],
-           healthy: list[str]) -> str:  # fmt: skip
+           healthy: list[str], hostile: list[str]) -> str:  # fmt: skip
     lines = [
         f"healthy sites: {len(healthy)} x {args.articles} articles, schedule {args.schedule}, "
-        f"{args.duration:.0f} s; hostile: {', '.join(HOSTILE)}",
+        f"{args.duration:.0f} s; hostile: {', '.join(hostile) or 'none'}",
         "",
         "| site | passes | start lag max s | start lag median s |",
         "|---|---:|---:|---:|",
@@ -130,7 +135,7 @@ def report(args: argparse.Namespace, run: DaemonRun, lags: dict[str, SiteLags],
         worst = f"{max(started):.2f}" if started else "-"
         middle = f"{statistics.median(started):.2f}" if started else "-"
         lines.append(f"| {key} | {len(started)} | {worst} | {middle} |")
-    for key in HOSTILE:
+    for key in hostile:
         passes = len(run.passes(key))
         lines.append(f"| {key} (hostile) | {passes} ended | - | - |")
     probes = sorted(run.probe_latencies) or [0.0]
@@ -152,17 +157,18 @@ def report(args: argparse.Namespace, run: DaemonRun, lags: dict[str, SiteLags],
         f"{sum(1 for r in run.records if r.get('event') == 'mirror pass crashed')}",
     ]
     failed = [r for r in run.records if r.get("event") == "item failed"]
-    for key in HOSTILE:
+    for key in hostile:
         errors = sorted({str(r.get("error")) for r in failed if r.get("site") == key})
         lines.append(f"- {key}: {'; '.join(errors) or 'no item failed'}")
     return "\n".join(lines)
 
 
 async def main_async(args: argparse.Namespace) -> None:
+    names = [name for name in args.hostile.split(",") if name]
     with tempfile.TemporaryDirectory(prefix="syncd-hostile-bench-") as tmp:
         work = Path(tmp)
         async with (
-            HostileNetwork(HOSTILE) as hostile,
+            HostileNetwork(names) as hostile,
             SimulatedNetwork.generate(args.healthy, seed=300, articles=args.articles,
                                       images=5, documents=2) as sims,
         ):  # fmt: skip
@@ -178,7 +184,7 @@ async def main_async(args: argparse.Namespace) -> None:
                     run_daemon, config, work, until=lambda _: False, time_limit=args.duration,
                     watchdog_usec=int(args.watchdog_sec * 1e6), probe_every=0.25,
                 )  # fmt: skip
-        print(report(args, run, poller.sites, sorted(healthy)))
+        print(report(args, run, poller.sites, sorted(healthy), names))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -487,7 +487,7 @@ def _sitemap_index(parts: int, urls_per_part: int) -> dict[str, Handler]:
     return {"/Sitemap.aspx": index, "/tin-tuc/ArticleId/{n}/trang": missing}
 
 
-def build_cases(canary_port: int, *, drip_every: float = 1.0) -> list[HostileCase]:
+def build_cases(canary_port: int) -> list[HostileCase]:
     """Every hostile case, named by its configuration key."""
     a = "/tin-tuc/ArticleId"
     canary = f"http://127.0.0.1:{canary_port}/xxe"
@@ -561,7 +561,7 @@ def build_cases(canary_port: int, *, drip_every: float = 1.0) -> list[HostileCas
             f"{a}/2/anh-bom": page("Bài có ảnh nén",
                                    f'<p>{PLAIN_TEXT}</p><img src="/Portals/0/bom.png">'),
         }, routes={"/Portals/0/bom.png": _bomb(IMAGE_BOMB_INFLATED, "length", "image/png")}),
-        HostileCase("drip", "dnn", articles={f"{a}/2/nho-giot": _drip(drip_body, drip_every)}),
+        HostileCase("drip", "dnn", articles={f"{a}/2/nho-giot": _drip(drip_body, 1.0)}),
         HostileCase("redirect-loop", "dnn", articles={
             f"{a}/2/vong-lap": _redirect(lambda r: f"{a}/3/vong-lap-b"),
             f"{a}/3/vong-lap-b": _redirect(lambda r: f"{a}/2/vong-lap"),
@@ -615,15 +615,14 @@ def build_cases(canary_port: int, *, drip_every: float = 1.0) -> list[HostileCas
 class HostileNetwork:
     """The canary and every case's site, each on its own 127.0.0.1 port."""
 
-    def __init__(self, names: Iterable[str] | None = None, *, drip_every: float = 1.0) -> None:
+    def __init__(self, names: Iterable[str] | None = None) -> None:
         self.canary = Canary()
         self._names = set(names) if names is not None else None
-        self._drip_every = drip_every
         self.cases: list[HostileCase] = []
 
     async def start(self) -> None:
         await self.canary.start()
-        cases = build_cases(self.canary.port, drip_every=self._drip_every)
+        cases = build_cases(self.canary.port)
         self.cases = [c for c in cases if self._names is None or c.name in self._names]
         for case in self.cases:
             if not case.serve:
@@ -652,9 +651,6 @@ class HostileNetwork:
         tb: TracebackType | None,
     ) -> None:  # fmt: skip
         await self.stop()
-
-    def case(self, name: str) -> HostileCase:
-        return next(c for c in self.cases if c.name == name)
 
 
 def _toml_value(value: object) -> str:
