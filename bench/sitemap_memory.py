@@ -5,7 +5,7 @@ is not counted) and lists it with DnnConnector, printing the listing process's R
 its peak and its RSS after, in MiB. Run it against any
 checkout by putting that checkout first on PYTHONPATH:
 
-    PYTHONPATH=/path/to/checkout .venv/bin/python bench/sitemap_memory.py [urls] [max_listed_urls]
+    PYTHONPATH=<checkout>:. .venv/bin/python bench/sitemap_memory.py [urls] [max_listed_urls]
 
 (``max_listed_urls`` applies only to checkouts that have listing limits.)
 """
@@ -16,11 +16,10 @@ import asyncio
 import inspect
 import resource
 import sys
-from multiprocessing import Pipe, Process
-from multiprocessing.connection import Connection
 
 from aiohttp import web
 
+from bench.child_server import start_child_server
 from connectors.dnn import DnnConnector
 from connectors.errors import ConnectorError
 from connectors.http import HttpClient, HttpPolicy, MemoryValidatorStore
@@ -44,30 +43,19 @@ def sitemap(count: int) -> bytes:
     return head + b"".join(lines) + b"</urlset>\n"
 
 
-def serve(count: int, port: Connection) -> None:
-    body = sitemap(count)
+def sitemap_app() -> web.Application:
+    body = sitemap(int(sys.argv[1]) if len(sys.argv) > 1 else 700_000)
 
     async def handler(request: web.Request) -> web.Response:
         return web.Response(body=body, content_type="text/xml")
 
-    async def run() -> None:
-        app = web.Application()
-        app.router.add_get("/Sitemap.aspx", handler)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        port.send((runner.addresses[0][1], len(body)))
-        await asyncio.Event().wait()
-
-    asyncio.run(run())
+    app = web.Application()
+    app.router.add_get("/Sitemap.aspx", handler)
+    return app
 
 
 async def main(count: int, max_urls: int | None) -> None:
-    ours, theirs = Pipe()
-    server = Process(target=serve, args=(count, theirs), daemon=True)
-    server.start()
-    port, size = ours.recv()
-    base = f"http://127.0.0.1:{port}"
+    server, base = start_child_server(sitemap_app)
     extra: dict[str, object] = {}
     if max_urls is not None and "limits" in inspect.signature(SiteOptions).parameters:
         from connectors.options import ListingLimits
@@ -84,7 +72,7 @@ async def main(count: int, max_urls: int | None) -> None:
             outcome = f"error: {error}"
         after = rss_mib()
     server.terminate()
-    print(f"sitemap {size / 2**20:.1f} MiB, {count} URLs -> {outcome.split(': ', 2)[-1]}")
+    print(f"sitemap of {count} URLs -> {outcome.split(': ', 2)[-1]}")
     print(f"RSS before {before:.0f} MiB, peak {peak_mib():.0f} MiB, after {after:.0f} MiB")
     print(f"added while listing: {after - before:.0f} MiB held, {peak_mib() - before:.0f} MiB peak")
 

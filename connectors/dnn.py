@@ -124,6 +124,7 @@ class DnnConnector:
                 ):
                     entries[entry.key] = (entry, source.role)
                 listed[entry.key] = _merge(listed.get(entry.key), entry)
+        self.options.limits.check_urls(self.options.base_url, len(listed))
         self.feed_entries = entries
         return Listing(tuple(listed.values()), complete=complete, malformed=malformed)
 
@@ -186,9 +187,9 @@ class DnnConnector:
         root = await self._sitemap_document(
             url, budget, max(limits.max_urls, limits.max_sitemap_parts)
         )
+        # (a truncated parse stopped one entry short of passing the limit: count that one)
         if not root.is_index:
-            if root.truncated or len(root.urls) > limits.max_urls:
-                raise _too_many_urls(url, limits.max_urls)
+            limits.check_urls(url, len(root.urls) + root.truncated)
             return list(root.urls), not root.malformed
         if root.truncated or len(root.children) > limits.max_sitemap_parts:
             problem = f"more than {limits.max_sitemap_parts} sitemap parts"
@@ -199,8 +200,7 @@ class DnnConnector:
             part = await self._sitemap_document(
                 self.options.url(child_url), budget, limits.max_urls - len(urls)
             )
-            if part.truncated:
-                raise _too_many_urls(url, limits.max_urls)
+            limits.check_urls(url, len(urls) + len(part.urls) + part.truncated)
             # An index of indexes is not something DNN writes: read no deeper, and say so.
             clean = clean and not part.malformed and not part.is_index
             urls.extend(part.urls)
@@ -212,10 +212,6 @@ class DnnConnector:
         parsed = parse_sitemap(response.body, max_entries)
         self.documents.forget(url)  # read once a pass: no part's bytes outlive its parsing
         return parsed
-
-
-def _too_many_urls(url: str, limit: int) -> ListingTooLarge:
-    return ListingTooLarge(url, f"more than {limit} URLs", "max_listed_urls")
 
 
 class _Budget:

@@ -56,6 +56,7 @@ class FeedConnector:
             for entry in parsed.entries:
                 entries.setdefault(entry.key, entry)
                 listed.setdefault(entry.key, listed_from_entry(entry))
+        self.options.limits.check_urls(self.options.base_url, len(listed))
         # Only the latest listing counts: an entry that left its feed is looked up afresh.
         self.entries = entries
         return Listing(tuple(listed.values()), complete=False, malformed=malformed)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
-from connectors.errors import OptionsError
+from connectors.errors import ListingTooLarge, OptionsError
 from connectors.http.guard import Trust
 
 
@@ -19,13 +19,18 @@ class ModuleRef:
 
 @dataclass(frozen=True)
 class ListingLimits:
-    """How much one listing may hold: parts of a sitemap index, URLs over all sitemaps, and
+    """How much one listing may hold: parts of a sitemap index, URLs (sitemaps and feeds), and
     bytes over the index and all its parts (each body also has the HTTP helper's own cap).
     Passing one is a listing error: the listing is then incomplete and deletes nothing."""
 
     max_sitemap_parts: int = 200
     max_urls: int = 100_000
     max_sitemap_bytes: int = 256 * 1024 * 1024
+
+    def check_urls(self, url: str, count: int) -> None:
+        """Raise ListingTooLarge when the listing read from ``url`` holds more than max_urls."""
+        if count > self.max_urls:
+            raise ListingTooLarge(url, f"more than {self.max_urls} URLs", "max_listed_urls")
 
 
 @dataclass(frozen=True)

@@ -164,8 +164,8 @@ def decode(data: bytes, declared: str | None = None) -> Decoded:
         return _done(utf8, "utf-8", "utf-8")
     damaged = damaged_utf8(data)
     if damaged is not None:
-        declared_utf8 = "utf-8" in (header, document)
-        return _done(damaged[0], "utf-8", "declared" if declared_utf8 else "utf-8", damaged[1])
+        said = "declared" if header == "utf-8" else "document" if document == "utf-8" else None
+        return _done(damaged[0], "utf-8", said or "utf-8", damaged[1])
     codec = detect(data)
     return _done(data.decode(codec, errors="replace"), codec, "detected")
 

@@ -147,7 +147,8 @@ class SiteOptions(_Strict):
     max_listed_urls: int = Field(
         100_000,
         ge=1,
-        description="URLs the site's sitemaps may list in all; more is a listing error.",
+        description="URLs one listing may hold, sitemaps and feeds together; more is a listing "
+        "error.",
     )
     max_sitemap_mib: int = Field(
         256, ge=1, description="MiB a sitemap index and all its parts may add up to (inflated)."

@@ -1,4 +1,4 @@
-"""A site's listing limits against a real local server: sitemap parts, URLs and bytes."""
+"""A site's listing limits against a real local server: sitemap parts, URLs (feeds too), bytes."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from aiohttp import web
 
 from connectors.dnn import DnnConnector
 from connectors.errors import ConnectorError, ListingTooLarge
+from connectors.feed import FeedConnector
 from connectors.http import HttpClient, MemoryValidatorStore
 from connectors.options import ListingLimits, SiteOptions
 from tests.connectors.conftest import Serve
@@ -76,3 +77,29 @@ async def test_passing_a_limit_is_a_listing_error(
     assert isinstance(caught.value, ConnectorError)  # the pipeline records it as the listing's
     # reading stops at the limit: no part past it is fetched
     assert len(asked) == 1 + parts_read
+
+
+async def test_a_feed_listing_past_max_urls_is_a_listing_error(
+    serve: Serve, http: HttpClient
+) -> None:
+    items = "".join(
+        f"<item><title>{n}</title><link>/tin/{n}</link><guid>/tin/{n}</guid></item>"
+        for n in range(30)
+    )
+
+    async def feed(request: web.Request) -> web.Response:
+        return web.Response(text=f"<rss><channel>{items}</channel></rss>", content_type="text/xml")
+
+    app = web.Application()
+    app.router.add_get("/rss.xml", feed)
+    base = await serve(app)
+
+    def connector(max_urls: int) -> FeedConnector:
+        options = SiteOptions(
+            base, local=True, feeds=("/rss.xml",), limits=ListingLimits(max_urls=max_urls)
+        )
+        return FeedConnector(options, http, MemoryValidatorStore())
+
+    assert len((await connector(30).list_items()).entries) == 30
+    with pytest.raises(ListingTooLarge, match="more than 29 URLs, past the site's max_listed_urls"):
+        await connector(29).list_items()
