@@ -82,7 +82,10 @@ def main() -> None:
 
 def _database_refused(exc: Exception) -> bool:
     """The database could not do what was asked for reasons of its own (unreachable, read-only,
-    locked, disk full): SQLAlchemy's OperationalError. Checked without importing SQLAlchemy,
-    which commands that never open the store do not load."""
-    errors = sys.modules.get("sqlalchemy.exc")
-    return errors is not None and isinstance(exc, errors.OperationalError)
+    locked, disk full). Only asked when the store was opened, so commands that never open it
+    do not load SQLAlchemy for this."""
+    if "syncd.store.db" not in sys.modules:
+        return False
+    from syncd.store.db import refused_by_database
+
+    return refused_by_database(exc)

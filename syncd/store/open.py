@@ -13,7 +13,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from syncd.config import Config
 from syncd.errors import ConfigError, NotFound, StoreError
 from syncd.store.blobs import BlobStore, LocalBlobStore
-from syncd.store.db import create_engine, database_error, default_url, migration_heads, upgrade
+from syncd.store.db import (
+    create_engine,
+    database_error,
+    default_url,
+    migration_heads,
+    refused_by_database,
+    sqlstate,
+    upgrade,
+)
 from syncd.store.store import Store
 
 __all__ = [
@@ -127,7 +135,12 @@ async def open_existing_store(config: Config, *, migrate: bool = True) -> Store:
         try:
             async with engine.connect() as conn:
                 found = await conn.run_sync(lambda c: inspect(c).has_table("alembic_version"))
-        except (OSError, SQLAlchemyError) as exc:
+        except Exception as exc:
+            if sqlstate(exc) == _NO_SUCH_DATABASE:
+                raise NotFound(f"no store at {where}: the database does not exist (create it, "
+                               "then run `syncd db upgrade`)") from None  # fmt: skip
+            if not refused_by_database(exc):
+                raise
             raise StoreError(f"cannot open the store at {where}: {database_error(exc)}") from None
         if not found:
             raise _no_store(where)
@@ -137,6 +150,9 @@ async def open_existing_store(config: Config, *, migrate: bool = True) -> Store:
         await engine.dispose()
         raise
     return Store(engine, blob_store(config))
+
+
+_NO_SUCH_DATABASE = "3D000"  # PostgreSQL's SQLSTATE for a database that does not exist
 
 
 def _no_store(where: str) -> NotFound:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect
+from sqlalchemy.engine import make_url
 
 from syncd.store.db import create_engine
 from tests.support.cli import Cli
@@ -248,3 +249,25 @@ async def test_an_empty_database_is_no_store_either(
             assert await conn.run_sync(lambda c: inspect(c).get_table_names()) == []
     finally:
         await engine.dispose()
+
+
+async def test_a_database_that_does_not_exist_is_no_store(
+    cli: Cli, tmp_path: Path, store_url: str
+) -> None:
+    url = make_url(store_url)
+    sqlite = url.get_backend_name() == "sqlite"
+    missing = url.set(database=str(tmp_path / "none" / "s.db") if sqlite else "syncd_none_10c")
+    rendered = missing.render_as_string(hide_password=False)
+    path = config(tmp_path, daemon=f'store_url = "{rendered}"\n')
+    cli("history", "konray:1", "-c", str(path)).refused(3, "no store at")
+    assert not (tmp_path / "none").exists()
+
+
+def test_a_store_that_does_not_answer_exits_1(cli: Cli, tmp_path: Path) -> None:
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"postgresql+asyncpg://syncd@127.0.0.1:{port}/syncd"
+    path = config(tmp_path, daemon=f'store_url = "{url}"\n')
+    for command in (["show", "1"], ["db", "upgrade"], ["sync"]):
+        cli(*command, "-c", str(path)).refused(1, f"127.0.0.1:{port}")
