@@ -283,9 +283,6 @@ def check_invalid_utf8(site: SiteOutcome) -> None:
     assert item.doc["title"] == VIETNAMESE_TITLE
     assert VIETNAMESE_TEXT in item.doc["body"] and "Lịch tiếp" in item.doc["body"]
     assert "\ufffd" in item.doc["body"]  # the one bad byte, replaced where it was
-    warned = [r for r in site.records if r.get("level") == "warning" and "utf-8" in str(r).lower()]
-    warned += [e for e in site.events if "utf-8" in e["message"].lower()]
-    assert warned, f"{site.key}: no warning recorded for the invalid byte"
 
 
 def _listing_refused(reason: str) -> Check:
@@ -323,7 +320,6 @@ CHECKS: dict[str, Check] = {
     "mislabelled-media": check_mislabelled,
     "invalid-utf8": check_invalid_utf8,
     "sitemap-index-parts": _listing_refused(r"more than \d+ sitemap parts"),
-    "sitemap-index-urls": _listing_refused(r"more than \d+ URLs"),
     **{f"ssrf-site-{form}": check_ssrf_site for form in SSRF_FORMS},
 }
 

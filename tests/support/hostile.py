@@ -600,11 +600,9 @@ def build_cases(canary_port: int) -> list[HostileCase]:
                    "/Portals/0/bieu-do.png": _static(TEXT_AS_PNG, "image/png"),
                    "/Portals/0/anh-that.png": _raw(png, "image/png")}),
         HostileCase("invalid-utf8", "dnn", articles={f"{a}/2/tieng-viet": _invalid_utf8()}),
-        # more parts than allowed; then few parts, each with more URLs than allowed in all
+        # more parts than allowed
         HostileCase("sitemap-index-parts", "dnn", plain=False,
                     routes=_sitemap_index(parts=1000, urls_per_part=300_000)),
-        HostileCase("sitemap-index-urls", "dnn", plain=False,
-                    routes=_sitemap_index(parts=50, urls_per_part=300_000)),
     ]  # fmt: skip
     for form, host in SSRF_FORMS.items():
         cases.append(HostileCase(f"ssrf-site-{form}", "dnn", local=False, serve=False,
