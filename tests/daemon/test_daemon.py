@@ -100,7 +100,7 @@ async def test_a_pass_longer_than_its_lease_keeps_the_site(tmp_path: Path, store
                     held.append(found)
                     # a second daemon's tick, all through the pass
                     now = utcnow()
-                    taken += await state.lease_due_sites("second", now, now + lease, 5)
+                    taken += await state.lease_due_sites("second", now, now + lease, 5, ["slow"])
                 await asyncio.sleep(lease.total_seconds() / 20)
             results = await burst
             assert [(r.site, r.new, r.failed) for r in results] == [("slow", 4, 0)]
