@@ -9,6 +9,7 @@ conditionally and extracted. With credentials every request carries a JWT bearer
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -114,7 +115,7 @@ class DnnConnector:
         entries: dict[str, tuple[FeedEntry, Role]] = {}
         for source in feed_sources(self.options):
             response = await self._document(source.url, source.headers)
-            parsed = parse_feed(response.body, response.charset)
+            parsed = await asyncio.to_thread(parse_feed, response.body, response.charset)
             malformed = malformed or parsed.malformed
             for raw in parsed.entries:
                 entry = _rekey(raw, source.role)
@@ -131,7 +132,7 @@ class DnnConnector:
         known = self.feed_entries.get(entry.key)
         feed_entry, role = known if known is not None else (None, None)
         if feed_entry is not None and (role == "announcements" or feed_entry.content):
-            item = item_from_entry(feed_entry, self.options.base_url)
+            item = await asyncio.to_thread(item_from_entry, feed_entry, self.options.base_url)
             if await changed(self.validators, item.key, item_fingerprint(item)):
                 return item
             return NotModified

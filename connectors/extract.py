@@ -14,6 +14,7 @@ from connectors.htmltree import Element, drop, parse_document, text_of
 from connectors.model import MediaRef
 from connectors.pageindex import PageIndex
 from connectors.sanitize import html_text, media_and_text, sanitize_html
+from connectors.schemes import is_web_url
 from connectors.selectors import select
 from connectors.text import clean_line, decode
 
@@ -68,7 +69,9 @@ def extract_article(
     data: bytes, url: str, *, charset: str | None = None, selector: str | None = None
 ) -> Extracted:
     """Extract the article from page bytes fetched from ``url``. ``selector`` (CSS or
-    XPath) overrides the default container search. Raises ParseError if no container matches."""
+    XPath) overrides the default container search. Raises ParseError if no container matches
+    or the page passes htmltree's limits (nesting depth, elements). CPU-bound: callers on an
+    event loop run it in a worker thread (lxml and nh3 release the GIL while they work)."""
     text = decode(data, charset).text
     if not text.strip():
         raise ParseError(f"{url}: empty page")
@@ -101,7 +104,7 @@ def extract_article(
     inner = (container.text or "") + "".join(
         etree.tostring(child, encoding="unicode", method="html") for child in container
     )
-    body = sanitize_html(inner, base)
+    body = sanitize_html(inner, base, bounded=True)
     canonical = page.first_attr("link", "href", ("rel", "canonical"))
     media, body_text = media_and_text(body)
     return Extracted(
@@ -111,9 +114,14 @@ def extract_article(
         author=author,
         categories=categories,
         media=media,
-        canonical=urljoin(base, canonical) if canonical else None,
+        canonical=_web_url(urljoin(base, canonical)) if canonical else None,
         body_text=body_text,
     )
+
+
+def _web_url(url: str) -> str | None:
+    # a hostile canonical (javascript:, data:) is dropped: the item keeps the URL it came from
+    return url if is_web_url(url) else None
 
 
 def _container(root: Element, page: PageIndex, selector: str | None) -> Element | None:

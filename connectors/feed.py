@@ -8,6 +8,8 @@ page cannot be read. An item that has dropped out of every feed is looked up at 
 
 from __future__ import annotations
 
+import asyncio
+
 from connectors.errors import OptionsError, ParseError
 from connectors.feeditems import item_from_entry
 from connectors.feedparse import FeedEntry, parse_feed
@@ -49,7 +51,7 @@ class FeedConnector:
         malformed = False
         for feed_url in self.options.feeds:
             response = await self.documents.get(self.options.url(feed_url))
-            parsed = parse_feed(response.body, response.charset)
+            parsed = await asyncio.to_thread(parse_feed, response.body, response.charset)
             malformed = malformed or parsed.malformed
             for entry in parsed.entries:
                 entries.setdefault(entry.key, entry)
@@ -71,7 +73,7 @@ class FeedConnector:
             return await self._from_feed(known)  # a page we cannot read: keep the summary
 
     async def _from_feed(self, known: FeedEntry) -> RemoteItem | NotModifiedType:
-        item = item_from_entry(known, self.options.base_url)
+        item = await asyncio.to_thread(item_from_entry, known, self.options.base_url)
         if await changed(self.validators, item.key, item_fingerprint(item)):
             return item
         return NotModified

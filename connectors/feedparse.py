@@ -19,6 +19,7 @@ import feedparser
 from connectors.errors import ParseError
 from connectors.model import MediaRef
 from connectors.sanitize import IMAGE_EXTENSIONS
+from connectors.schemes import WEB_SCHEMES, url_scheme
 from connectors.text import clean_line, decode, nfc
 from connectors.urls import normalize_key
 
@@ -76,6 +77,9 @@ def parse_feed(data: bytes, charset: str | None = None) -> ParsedFeed:
 
 def _entry(raw: Any) -> FeedEntry | None:
     link = (raw.get("link") or "").strip() or None
+    if link is not None and url_scheme(link) not in (None, *WEB_SCHEMES):
+        # javascript:, data: ...: never fetched nor shown; the entry goes by its guid
+        link = None
     guid = (raw.get("id") or "").strip() or None
     identity = guid or link
     if identity is None:

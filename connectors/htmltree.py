@@ -14,21 +14,53 @@ import html
 from lxml import etree
 from lxml.etree import _Element as Element
 
-__all__ = ["Element", "drop", "parse_document", "parse_fragment", "serialize_fragment", "text_of"]
+from connectors.errors import ParseError
+
+__all__ = [
+    "MAX_DEPTH", "MAX_ELEMENTS", "Element", "drop", "parse_document", "parse_fragment",
+    "serialize_fragment", "text_of",
+]  # fmt: skip
+
+# libxml2 stops building the tree at this depth (without XML_PARSE_HUGE) and says so in the
+# error log; a page cut off there would be stored silently truncated, so it is an error.
+# Real pages nest a few dozen levels; hostile ones nest deep to make every later stage slow
+# (the sanitiser's time grows faster than linearly with depth).
+MAX_DEPTH = 256
+# What one parsed document may hold: a DNN page has a few thousand elements; each costs a few
+# hundred bytes in lxml, so this bounds a tree to some tens of MB.
+MAX_ELEMENTS = 100_000
 
 _STRING = etree.XPath("string()", smart_strings=False)
+_COUNT = etree.XPath("count(//*)")
+
+
+def _parse(text: str) -> Element | None:
+    """``text`` parsed as HTML within the limits above; ParseError names the one passed."""
+    # Every element starts with "<": a cheap bound before parsing, so that a body that would
+    # make millions of elements is never built at all.
+    if text.count("<") > 4 * MAX_ELEMENTS:
+        raise ParseError(f"more than {4 * MAX_ELEMENTS} tags in one document")
+    parser = etree.HTMLParser()  # its own error log: parses may run in several threads
+    root: Element | None = etree.fromstring(text, parser) if text.strip() else None
+    for error in parser.error_log:
+        if error.type == etree.ErrorTypes.ERR_RESOURCE_LIMIT:
+            raise ParseError(f"markup nested more than {MAX_DEPTH} levels deep")
+    if root is not None and _COUNT(root) > MAX_ELEMENTS:
+        raise ParseError(f"more than {MAX_ELEMENTS} elements in one document")
+    return root
 
 
 def parse_document(text: str) -> Element | None:
-    """The root of an HTML page, or None when it holds no element at all."""
-    root: Element | None = etree.HTML(text)
-    return root
+    """The root of an HTML page, or None when it holds no element at all. Raises ParseError
+    for a document nested deeper than MAX_DEPTH or holding more than MAX_ELEMENTS elements."""
+    return _parse(text)
 
 
 def parse_fragment(html: str) -> Element:
     """An HTML fragment's elements and text under one element (the fragment's body). Leading
-    whitespace-only text is left out, as lxml.html's fragment parsing does."""
-    root: Element | None = etree.HTML(f"<html><body>{html}</body></html>")
+    whitespace-only text is left out, as lxml.html's fragment parsing does. Limits as for
+    parse_document."""
+    root = _parse(f"<html><body>{html}</body></html>")
     body = root.find("body") if root is not None else None
     if body is None:
         empty: Element = etree.Element("body")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Mapping
 
@@ -9,7 +10,7 @@ from connectors.extract import extract_article
 from connectors.feeditems import SUMMARY_CHARS, merge_media, summary_text
 from connectors.feedparse import FeedEntry
 from connectors.fetching import get_or_gone
-from connectors.http import HttpClient, ValidatorStore
+from connectors.http import HttpClient, Response, ValidatorStore
 from connectors.model import Gone, GoneType, ListedItem, NotModified, NotModifiedType, RemoteItem
 from connectors.options import SiteOptions
 from connectors.text import clean_line
@@ -34,6 +35,15 @@ async def fetch_page_item(
         return Gone
     if response.not_modified:
         return NotModified
+    # parsing and sanitising are CPU work: a worker thread, so the event loop stays free
+    return await asyncio.to_thread(page_item, response, entry, feed_entry, options)
+
+
+def page_item(
+    response: Response, entry: ListedItem, feed_entry: FeedEntry | None, options: SiteOptions
+) -> RemoteItem:
+    """The item a fetched page holds (pure, CPU-bound): the extracted article, with feed
+    metadata filling what the page does not say."""
     page = extract_article(
         response.body, response.url, charset=response.charset, selector=options.content_selector
     )

@@ -11,7 +11,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 import nh3
 from lxml import etree
 
-from connectors.htmltree import parse_fragment, text_of
+from connectors.htmltree import MAX_DEPTH, parse_fragment, text_of
 from connectors.model import MediaRef
 from connectors.text import clean_line, nfc
 
@@ -68,9 +68,15 @@ _CLEANER = nh3.Cleaner(
 )
 
 
-def sanitize_html(html: str, base_url: str) -> str:
+def sanitize_html(html: str, base_url: str, *, bounded: bool = False) -> str:
     """Safe HTML: allowed tags and attributes only, scripts and styles dropped with their
-    content, every href/src absolute against ``base_url``, text NFC."""
+    content, every href/src absolute against ``base_url``, text NFC.
+
+    Unless ``bounded`` (the caller serialised it from a tree parse_document accepted), the
+    HTML is first held to parse_document's limits: ParseError when it is nested too deep or
+    too large. Fewer tags than MAX_DEPTH cannot nest deeper, so most fragments skip that."""
+    if not bounded and html.count("<") > MAX_DEPTH:
+        parse_fragment(html)
     token = _BASE.set(base_url)
     try:
         cleaned = _CLEANER.clean(html)

@@ -11,15 +11,17 @@ import asyncio
 import os
 import socket
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
+from typing import Any
 
 import structlog
 
 from connectors.http import HttpClient
 from syncd.alerting.service import AlertChecks, gather_facts, open_channels, policy_of
 from syncd.config import Config
-from syncd.config.model import duration_seconds
+from syncd.config.addresses import split_listen
+from syncd.errors import SyncdError
 from syncd.gc_tuning import tune_gc
 from syncd.metrics import Metrics
 from syncd.mirror.pipeline import PassResult
@@ -38,14 +40,29 @@ from syncd.web.syndication import SyndicationWeb
 log = structlog.get_logger("syncd.daemon")
 
 SAMPLING_CRON = "30 4 * * *"  # daily read-back of a slice of each backup repository
-LEASE = timedelta(minutes=30)  # longer than any pass; a crashed daemon's sites free up after it
+# A daemon holds a site for this long from its last renewal; a pass renews it every third of
+# it, so a slow site keeps its daemon, and a crashed daemon's sites free up within LEASE.
+LEASE = timedelta(minutes=5)
+
+
+class LeaseLost(Exception):
+    """Another daemon holds the site now: this one stops its pass."""
 
 
 class Daemon:
-    def __init__(self, config: Config, *, tick_seconds: float = 5.0, web: bool = True) -> None:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        tick_seconds: float = 5.0,
+        web: bool = True,
+        lease: timedelta = LEASE,
+        owner: str | None = None,
+    ) -> None:
         self.config = config
         self.tick_seconds = tick_seconds
-        self.owner = f"{socket.gethostname()}:{os.getpid()}"
+        self.lease = lease
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}"
         self.metrics = Metrics()
         self.scheduler = Scheduler()
         self._web_enabled = web
@@ -59,6 +76,7 @@ class Daemon:
         self.status_url: str | None = None
         self._scheduled = False
         self._stopping = False
+        self._closed = False
         self._tick_lock = asyncio.Lock()
         self._delivery_lock = asyncio.Lock()
         self._kick: asyncio.Task[None] | None = None
@@ -76,7 +94,15 @@ class Daemon:
 
     async def start(self, *, schedule: bool = True) -> None:
         """Open the store (migrating it), start HTTP and the status page; with `schedule`,
-        start the scheduler too (burst runs leave it off and call run_burst)."""
+        start the scheduler too (burst runs leave it off and call run_burst). When a step
+        fails, what the earlier ones opened is closed again before the error goes up."""
+        try:
+            await self._start(schedule)
+        except BaseException:
+            await self._close()
+            raise
+
+    async def _start(self, schedule: bool) -> None:
         self._store = await open_store(self.config)
         self._http = HttpClient(http_policy(self.config))
         await self._http.start()
@@ -92,9 +118,9 @@ class Daemon:
         self.alerts = AlertChecks(self.config, self._store, since, open_channels(self.config))
         await self.alerts.load()
         if self._web_enabled:
-            host, _, port = self.config.daemon.listen.rpartition(":")
+            host, port = split_listen(self.config.daemon.listen)
             self._web = WebServer(
-                self._store, self.metrics, host or "127.0.0.1", int(port),
+                self._store, self.metrics, host, port,
                 backup_stale_after=policy_of(self.config).backup_max_age,
                 syndication=SyndicationWeb(
                     self._store,
@@ -103,14 +129,14 @@ class Daemon:
                     on_ping=self.sync_now,
                 ),
             )  # fmt: skip
-            self.status_url = await self._web.start()
+            self.status_url = await self._listen(self._web)
         self._scheduled = schedule
         if schedule:
             self.scheduler.every("mirror-tick", self.tick_seconds, self.tick)
             if self._deliverer is not None:
                 self.scheduler.every("deliveries", self.tick_seconds, self._deliver)
             self.scheduler.every(
-                "alerts", duration_seconds(self.config.alerting.check_every), self._check_alerts
+                "alerts", self.config.alerting.check_every.total_seconds(), self._check_alerts
             )
             for target in self.config.backup_targets:
                 self.scheduler.cron(f"backup:{target.key}", target.schedule,
@@ -149,6 +175,18 @@ class Daemon:
             # a broken round must not stop the daemon; its leases lapse and the next retries
             log.exception("delivery round failed")
 
+    async def _listen(self, web: WebServer) -> str:
+        try:
+            return await web.start()
+        except OSError as exc:
+            # a port in use, a host that does not resolve or an address not (yet) on this
+            # machine: the machine's state, which may change (the network comes up late at
+            # boot), so exit 1 and let systemd try again; the syntax was checked at load
+            reason = exc.strerror if isinstance(exc, socket.gaierror) else None
+            reason = reason or (os.strerror(exc.errno) if exc.errno else str(exc))
+            listen = self.config.daemon.listen
+            raise SyncdError(f"daemon.listen: cannot listen on {listen!r}: {reason}") from None
+
     async def _check_alerts(self) -> None:
         try:
             await self.alerts.check()
@@ -160,6 +198,8 @@ class Daemon:
         self.metrics.remember(*await gather_facts(self.config, self.store))
 
     async def stop(self, grace: float = 30.0) -> None:
+        if self._closed:  # a start that failed has closed what it opened already
+            return
         # let a tick in flight finish first: shutting the scheduler down cancels running jobs
         async with self._tick_lock:
             self._stopping = True
@@ -177,6 +217,11 @@ class Daemon:
             await asyncio.gather(*pending, return_exceptions=True)
         if self._kick is not None:
             await asyncio.gather(self._kick, return_exceptions=True)
+        await self._close()
+        log.info("daemon stopped")
+
+    async def _close(self) -> None:
+        self._closed = True
         if self._web is not None:
             await self._web.stop()
         if self._http is not None:
@@ -184,7 +229,6 @@ class Daemon:
         if self._store is not None:
             await self._store.close()
         self.metrics.up.set(0)
-        log.info("daemon stopped")
 
     async def healthy(self) -> bool:
         """Alive for the watchdog: the scheduler runs and the store answers."""
@@ -206,21 +250,28 @@ class Daemon:
                 return
             now = utcnow()
             state = MirrorState(self.store.engine)
-            configured = {s.key for s in self.config.sites}
-            for key in await state.lease_due_sites(self.owner, now, now + LEASE, free):
-                if key not in self._running and key in configured:
+            enabled = [s.key for s in self.config.sites if s.enabled]
+            until = now + self.lease
+            for key in await state.lease_due_sites(self.owner, now, until, free, enabled):
+                if key not in self._running:
                     self._running[key] = asyncio.create_task(self._pass(key), name=f"mirror:{key}")
 
     async def _pass(self, key: str) -> PassResult | None:
         started = time.monotonic()
         try:
-            async with self._slots:
-                result = await self.mirror.run_site(key)
+            result = await self._leased(key, self._run_site(key))
             self.metrics.observe_pass(result, time.monotonic() - started, time.time())
             if self._deliverer is not None and (result.new or result.changed or result.deleted):
                 # what the pass put in the outbox goes out now, not at the next tick
                 self._kick = asyncio.create_task(self._deliver())
             return result
+        except LeaseLost:
+            log.error("lease lost: another daemon took the site; pass stopped", site=key)
+            await self.store.log_event(
+                "mirror.failed", "lease lost to another daemon; pass stopped",
+                site_key=key, severity="error",
+            )  # fmt: skip
+            return None
         except Exception as exc:
             # A bug in one pass must not take the daemon down; it is logged and recorded.
             log.exception("mirror pass crashed", site=key)
@@ -234,6 +285,35 @@ class Daemon:
             if key in self._again:
                 self._again.discard(key)
                 await self.sync_now(key)
+
+    async def _run_site(self, key: str) -> PassResult:
+        async with self._slots:
+            return await self.mirror.run_site(key)
+
+    async def _leased(self, key: str, work: Coroutine[Any, Any, PassResult]) -> PassResult:
+        """Run a site's pass while renewing this daemon's lease on it; LeaseLost (and the
+        pass cancelled) when a renewal finds the site in other hands."""
+        site_id = await self.store.site_id(key)
+        state = MirrorState(self.store.engine)
+        task = asyncio.ensure_future(work)
+        every = self.lease.total_seconds() / 3
+        try:
+            while True:
+                done, _ = await asyncio.wait({task}, timeout=every)
+                if done:
+                    return task.result()
+                try:
+                    kept = await state.renew(site_id, self.owner, utcnow() + self.lease)
+                except Exception:
+                    # the store is unreachable: the pass will find out too; try again later
+                    log.warning("lease renewal failed", site=key, exc_info=True)
+                    continue
+                if not kept:
+                    raise LeaseLost(key)
+        finally:
+            if not task.done():
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
 
     def _backup_job(self, key: str, job: str) -> Callable[[], Awaitable[None]]:
         async def run() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -45,3 +46,12 @@ def wordpress() -> Iterator[WordPressSite]:
 from tests.support.stores import blob_dir, store, store_url  # noqa: E402
 
 __all__ = ["blob_dir", "store", "store_url"]
+
+# --- the command line: `syncd` in a subprocess, as an operator runs it -----------------------
+from tests.support.cli import Cli, clean_env  # noqa: E402
+
+
+@pytest.fixture
+def cli(tmp_path: Path) -> Cli:
+    """Runs `python -m syncd ...` in tmp_path with a clean environment (see tests/support/cli)."""
+    return Cli(tmp_path, clean_env())

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import structlog
@@ -15,7 +15,6 @@ from sqlalchemy import select
 from syncd.alerting.rules import Alert, AlertPolicy, TargetFacts, evaluate
 from syncd.alerting.tracker import Notice, Open, Tracker
 from syncd.config import Config
-from syncd.config.model import duration_seconds
 from syncd.errors import ConfigError
 from syncd.store import schema as t
 from syncd.store.health import SiteHealth, site_health
@@ -38,9 +37,9 @@ def policy_of(config: Config) -> AlertPolicy:
     a = config.alerting
     return AlertPolicy(
         failing_after=a.failing_after,
-        stale_after=timedelta(seconds=duration_seconds(a.stale_after)),
-        silent_after=timedelta(seconds=duration_seconds(a.silent_after)),
-        backup_max_age=timedelta(seconds=duration_seconds(a.backup_max_age)),
+        stale_after=a.stale_after,
+        silent_after=a.silent_after,
+        backup_max_age=a.backup_max_age,
     )
 
 
@@ -67,8 +66,9 @@ async def gather_facts(config: Config, store: Store) -> tuple[list[SiteHealth], 
     """What the store knows of each configured site and backup target."""
     from syncd.backup.access import describe
 
-    configured = {s.key for s in config.sites}
-    sites = [h for h in await site_health(store.engine) if h.key in configured]
+    # a disabled site is not mirrored, so it is neither stale nor failing
+    mirrored = {s.key for s in config.sites if s.enabled}
+    sites = [h for h in await site_health(store.engine) if h.key in mirrored]
     seen = {b.target: b for b in await backup_overview(store.engine)}
     targets = []
     for target in config.backup_targets:
@@ -104,11 +104,9 @@ class AlertChecks:
 
     async def load(self) -> None:
         """Rebuild each channel's tracker from the notices in the event log."""
-        every = duration_seconds(self.config.alerting.repeat_every)
+        every = self.config.alerting.repeat_every
         labels = [LOG_CHANNEL] + [c.label for c in self.channels]
-        self.trackers = {
-            label: Tracker(timedelta(seconds=every) if every else None) for label in labels
-        }
+        self.trackers = {label: Tracker(every or None) for label in labels}
         kinds = [*NOTICE_EVENTS.values(), SENT_EVENT]
         query = (
             select(t.events.c.at, t.events.c.kind, t.events.c.data)

@@ -11,20 +11,19 @@ from backups.prune import forget, mark, sweep
 from backups.repository import Repository
 from backups.retention import RetentionPolicy, decide
 from syncd.backup.errors import PruneRefused
-from syncd.config.model import BackupTarget, Retention, duration_seconds
+from syncd.config.model import BackupTarget, Retention
 
 PROBE_PREFIX = "probe/"
 
 
 def policy_of(retention: Retention) -> RetentionPolicy:
-    within = timedelta(seconds=duration_seconds(retention.within)) if retention.within else None
     return RetentionPolicy(
         last=retention.keep_last,
         daily=retention.daily,
         weekly=retention.weekly,
         monthly=retention.monthly,
         yearly=retention.yearly,
-        within=within,
+        within=retention.within,
     )
 
 

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 import click
 
 from syncd.backup.errors import BackupFailed, RestoreIncomplete, VerifyFailed
-from syncd.cli.common import config_option, read_config, run
-from syncd.errors import ConfigError
+from syncd.cli.common import check_can_create, config_option, read_config, run
+from syncd.errors import ConfigError, NotFound
 
 if TYPE_CHECKING:
     from syncd.config.model import Config
@@ -64,13 +64,13 @@ def backup_run(config_file: Path | None, target_key: str | None, tags: tuple[str
     from syncd.backup.access import configured_target, describe, open_configured
     from syncd.backup.progress_bar import progress_bar
     from syncd.backup.schedule import backup_and_record
-    from syncd.store.open import open_store
+    from syncd.store.open import open_existing_store
 
     config = read_config(config_file)
     _, target = configured_target(config, target_key)
 
     async def action() -> None:
-        store = await open_store(config)
+        store = await open_existing_store(config)
         try:
             repo = await open_configured(config, target_key)
             with progress_bar() as bar:
@@ -129,7 +129,7 @@ def backup_verify(
     """Check the repository's structure (and with --read-data its data)."""
     from backups.verify import verify
     from syncd.backup.access import backup_errors, configured_target, describe, open_configured
-    from syncd.store.open import open_store
+    from syncd.store.open import open_existing_store
 
     config = read_config(config_file)
     where = describe(configured_target(config, target_key)[1])
@@ -142,17 +142,22 @@ def backup_verify(
         for damage in report.problems:
             state = "LOST" if damage.lost else "damaged (a copy remains)"
             click.echo(f"{damage.kind} {damage.name}: {damage.reason} [{state}]")
-        store = await open_store(config)
         try:
-            await store.log_event(
-                "backup.verified" if report.ok else "backup.damaged",
-                f"verify of {where}: {len(report.problems)} problems, "
-                f"{report.packs_read} packs read",
-                severity="info" if report.ok else "error",
-                data={"target": where, "read_data": read_data, "problems": len(report.problems)},
-            )
-        finally:
-            await store.close()
+            store = await open_existing_store(config)
+        except NotFound:
+            store = None  # no store on this machine to record the verdict in: only printed
+        if store is not None:
+            try:
+                await store.log_event(
+                    "backup.verified" if report.ok else "backup.damaged",
+                    f"verify of {where}: {len(report.problems)} problems, "
+                    f"{report.packs_read} packs read",
+                    severity="info" if report.ok else "error",
+                    data={"target": where, "read_data": read_data,
+                          "problems": len(report.problems)},
+                )  # fmt: skip
+            finally:
+                await store.close()
         click.echo(
             f"{report.snapshots_checked} snapshots, {report.indexes_checked} indexes, "
             f"{report.packs_checked} packs checked; {report.packs_read} packs read"
@@ -219,10 +224,10 @@ def backup_prune(
 
 
 def _grace(text: str) -> timedelta:
-    from syncd.config.model import duration_seconds
+    from syncd.config.durations import parse_duration
 
     try:
-        return timedelta(seconds=duration_seconds(text))
+        return parse_duration(text)
     except ValueError as exc:
         raise ConfigError("--grace", str(exc)) from None
 
@@ -289,6 +294,7 @@ def restore(
     scope = Scope(site, item, parse_as_of(as_of) if as_of else None)
     key = recovery_key_from(recovery_key, recovery_key_file)
     blobs = _blob_dir(store_url, blob_dir)
+    check_can_create(blobs, "--blobs", inside=True)
     named_on_line = local is not None or s3_endpoint is not None
     config: Config | None = (
         None if named_on_line and fallback_key is None else read_config(config_file)
@@ -345,14 +351,20 @@ def restore(
 
 
 def _blob_dir(store_url: str, given: Path | None) -> Path:
-    if given is not None:
-        return given
+    """The new store's blob folder, once the store URL is known good and its folder writable."""
     from sqlalchemy.engine import make_url
 
-    from syncd.store.db import create_engine
+    from syncd.config.addresses import check_store_url
 
-    create_engine(store_url).sync_engine.dispose()  # a one-line error for a malformed URL
+    try:
+        check_store_url(store_url)
+    except ValueError as exc:
+        raise ConfigError("--store", str(exc)) from None
     url = make_url(store_url)
+    if url.get_backend_name() == "sqlite" and url.database:
+        check_can_create(Path(url.database), "--store")
+    if given is not None:
+        return given
     if url.get_backend_name() == "sqlite" and url.database:
         return Path(url.database).resolve().parent / "blobs"
     raise ConfigError("--blobs", "a PostgreSQL store needs --blobs DIR for its blob folder")

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import click
 
 from syncd.config import Config, load_config
+from syncd.errors import ConfigError
 
 T = TypeVar("T")
 
@@ -31,6 +32,18 @@ def config_path(given: Path | None) -> Path:
 
 def read_config(given: Path | None) -> Config:
     return load_config(config_path(given))
+
+
+def check_can_create(path: Path, option: str, *, inside: bool = False) -> None:
+    """Refuse, before any work, an output path that cannot be made: the nearest folder above
+    it (with `inside`, from the path itself) that exists must be one this process may write in."""
+    folder = path.absolute() if inside else path.absolute().parent
+    while not folder.exists():
+        folder = folder.parent
+    if not folder.is_dir():
+        raise ConfigError(option, f"{folder} is not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ConfigError(option, f"cannot write in {folder}")
 
 
 def human_size(count: int) -> str:
@@ -58,9 +71,10 @@ config_option = click.option(
 
 
 async def with_store(config: Config, action: Callable[[Any], Awaitable[T]]) -> T:
-    from syncd.store.open import open_store
+    """Run `action` on the existing store (exit 3 when there is none: never creates one)."""
+    from syncd.store.open import open_existing_store
 
-    store = await open_store(config)
+    store = await open_existing_store(config)
     try:
         return await action(store)
     finally:

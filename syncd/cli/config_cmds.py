@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,8 @@ import tomli_w
 
 from syncd.cli.common import config_option, config_path, read_config
 from syncd.config import Config
+from syncd.config.durations import format_duration
+from syncd.config.secret_checks import missing_secrets
 from syncd.config.secrets import SecretRef
 
 
@@ -22,6 +26,8 @@ def _masked(value: Any) -> Any:
         return [_masked(v) for v in value]
     if isinstance(value, Path):
         return str(value)
+    if isinstance(value, timedelta):
+        return format_duration(value)
     return value
 
 
@@ -44,24 +50,6 @@ def _dump(value: Any) -> Any:
     return value
 
 
-def missing_secrets(config: Config) -> list[str]:
-    found: list[str] = []
-
-    def walk(value: Any, path: str) -> None:
-        if isinstance(value, SecretRef):
-            if not value.available():
-                found.append(f"{path}: {value.describe()} is not available")
-        elif hasattr(value, "model_fields"):
-            for name in type(value).model_fields:
-                walk(getattr(value, name), f"{path}.{name}" if path else name)
-        elif isinstance(value, list):
-            for i, v in enumerate(value):
-                walk(v, f"{path}[{i}]")
-
-    walk(config, "")
-    return found
-
-
 @click.group("config")
 def config_group() -> None:
     """Check the configuration."""
@@ -70,14 +58,31 @@ def config_group() -> None:
 @config_group.command("check")
 @config_option
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing when the configuration is valid.")
-def check(config_file: Path | None, quiet: bool) -> None:
-    """Validate the configuration and print it with secrets masked (exit 2 when invalid)."""
+@click.option(
+    "--no-secrets",
+    is_flag=True,
+    help="Check the file alone, not whether its secrets can be read here (for a file checked "
+    "away from the machine and the service that use it).",
+)
+def check(config_file: Path | None, quiet: bool, no_secrets: bool) -> None:
+    """Validate the configuration and print it with secrets masked.
+
+    Exit status 2 when it is invalid, or when a secret that the daemon needs cannot be read
+    here (each is listed; those of disabled sites only warn)."""
     config = read_config(config_file)
+    missing = [] if no_secrets else missing_secrets(config)
+    errors = [m for m in missing if m.site is None or m.site.enabled]
+    for secret in missing:
+        if secret not in errors:
+            click.echo(f"syncd: warning: {secret.path}: {secret.problem} (the site is disabled)",
+                       err=True)  # fmt: skip
+    for secret in errors:
+        click.echo(f"syncd: {secret.error()}", err=True)
+    if errors:
+        sys.exit(2)
     if not quiet:
         click.echo(f"# {config_path(config_file)}: valid")
         click.echo(tomli_w.dumps(masked_config(config)), nl=False)
-    for warning in missing_secrets(config):
-        click.echo(f"syncd: warning: {warning}", err=True)
 
 
 def render_tree(config: Config) -> list[str]:

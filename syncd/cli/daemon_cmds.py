@@ -11,6 +11,7 @@ import click
 
 from syncd.cli.common import config_option, read_config, run
 from syncd.config import Config
+from syncd.config.secret_checks import require_secrets
 
 # The daemon (scheduler, web status page, metrics, the mirror) is imported by the commands
 # that run it, so the other commands start without it.
@@ -59,6 +60,7 @@ def run_daemon(config_file: Path | None, burst: bool) -> None:
     from syncd.service import configure_logging
 
     config = read_config(config_file)
+    require_secrets(config, [s.key for s in config.sites], daemon=True)
     configure_logging(config.daemon.log_format)
     run(_serve(config, burst))
 

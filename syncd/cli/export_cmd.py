@@ -7,7 +7,14 @@ from typing import TYPE_CHECKING, cast
 
 import click
 
-from syncd.cli.common import config_option, human_size, read_config, run, with_store
+from syncd.cli.common import (
+    check_can_create,
+    config_option,
+    human_size,
+    read_config,
+    run,
+    with_store,
+)
 
 if TYPE_CHECKING:
     from syncd.export import ExportResult
@@ -72,6 +79,7 @@ def export(
 
     moment = parse_as_of(as_of) if as_of is not None else None
     check_output(out)  # refuse before opening the store
+    check_can_create(out, "--out")
     config = read_config(config_file)
 
     configured = next((s for s in config.sites if s.key == site), None)

@@ -55,12 +55,17 @@ cli.add_command(deliveries_group)
 
 def main() -> None:
     try:
-        cli.main(standalone_mode=False)
+        cli.main(standalone_mode=False, prog_name="syncd")
     except click.exceptions.Abort:
         click.echo("syncd: interrupted", err=True)
         sys.exit(130)
+    except click.UsageError as exc:
+        # one line like every other refusal; the usage itself is one --help away
+        command = exc.ctx.command_path if exc.ctx is not None else "syncd"
+        click.echo(f"syncd: {exc.format_message().rstrip('.')} (see `{command} --help`)", err=True)
+        sys.exit(exc.exit_code)
     except click.ClickException as exc:
-        exc.show()
+        click.echo(f"syncd: {exc.format_message()}", err=True)
         sys.exit(exc.exit_code)
     except SyncdError as exc:
         click.echo(f"syncd: {exc}", err=True)
@@ -68,9 +73,33 @@ def main() -> None:
     except KeyboardInterrupt:
         click.echo("syncd: interrupted", err=True)
         sys.exit(130)
+    except OSError as exc:
+        # the machine refused something (a folder not writable, a disk full, a name not
+        # found): the user's to fix, so one line naming the path, not an internal error
+        if os.environ.get("SYNCD_DEBUG"):
+            raise
+        where = f": {exc.filename}" if exc.filename else ""
+        click.echo(f"syncd: {exc.strerror or exc}{where}", err=True)
+        sys.exit(1)
     except Exception as exc:
         if os.environ.get("SYNCD_DEBUG"):
             raise
+        if _database_refused(exc):
+            from syncd.store.db import database_error
+
+            click.echo(f"syncd: the store refused: {database_error(exc)}", err=True)
+            sys.exit(1)
         # A failure nobody anticipated still gets one line; SYNCD_DEBUG=1 shows the traceback.
         click.echo(f"syncd: internal error: {type(exc).__name__}: {exc}", err=True)
         sys.exit(70)
+
+
+def _database_refused(exc: Exception) -> bool:
+    """The database could not do what was asked for reasons of its own (unreachable, read-only,
+    locked, disk full). Only asked when the store was opened, so commands that never open it
+    do not load SQLAlchemy for this."""
+    if "syncd.store.db" not in sys.modules:
+        return False
+    from syncd.store.db import refused_by_database
+
+    return refused_by_database(exc)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from syncd.cli.common import config_option, human_size, read_config, run, with_store
-from syncd.config.model import duration_seconds
+from syncd.config.durations import parse_duration
 
 # The store (SQLAlchemy) is imported by the commands that open it, not at start-up.
 if TYPE_CHECKING:
@@ -30,17 +30,16 @@ def db_group() -> None:
 def db_upgrade(config_file: Path | None) -> None:
     """Apply pending schema migrations."""
     from syncd.store.db import upgrade
-    from syncd.store.open import store_url
+    from syncd.store.open import prepare_store
 
-    url = store_url(read_config(config_file))
-    run(upgrade(url))
+    run(upgrade(prepare_store(read_config(config_file))))
     click.echo("store schema is up to date")
 
 
 def _duration(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     if value is not None:
         try:
-            duration_seconds(value)
+            parse_duration(value)
         except ValueError as exc:
             raise click.BadParameter(str(exc)) from exc
     return value
@@ -91,9 +90,10 @@ def db_check(config_file: Path | None, quick: bool, prune_orphans: bool, grace: 
     recorded, every recorded blob present and intact; report orphan blobs.
 
     Exit status 0: consistent (orphans alone are no inconsistency); 1: problems found (listed);
-    2: the check could not run (usage, configuration, store unreachable or not current)."""
+    2: the check could not run (usage, configuration, store unreachable or not current);
+    3: there is no store."""
     from syncd.store.check import check_store
-    from syncd.store.open import open_store
+    from syncd.store.open import open_existing_store
 
     if grace is not None and not prune_orphans:
         raise click.UsageError("--grace applies only with --prune-orphans")
@@ -101,10 +101,10 @@ def db_check(config_file: Path | None, quick: bool, prune_orphans: bool, grace: 
 
     async def check() -> CheckReport:
         # opened as it is: a check must not change the store it examines (no migration)
-        store = await open_store(read_config(config_file), migrate=False)
+        store = await open_existing_store(read_config(config_file), migrate=False)
         try:
             await _require_current_schema(store)
-            prune_grace = duration_seconds(grace) if prune_orphans else None
+            prune_grace = int(parse_duration(grace).total_seconds()) if prune_orphans else None
             return await check_store(store, quick=quick, prune_grace=prune_grace)
         finally:
             await store.close()

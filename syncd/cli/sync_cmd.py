@@ -10,7 +10,8 @@ import click
 
 from syncd.cli.common import config_option, read_config, run
 from syncd.config import Config
-from syncd.errors import NotFound
+from syncd.config.secret_checks import require_secrets
+from syncd.errors import ConfigError, NotFound
 
 # The mirror (HTML parsing, the HTTP client) and rich are imported inside the command, so
 # every other command, `syncd backup run` above all, starts without them (~16 MB).
@@ -50,10 +51,6 @@ async def _sync(config: Config, keys: list[str], console: Console) -> list[PassR
     from syncd.gc_tuning import tune_gc
     from syncd.mirror.session import mirror_session
 
-    known = {s.key for s in config.sites}
-    for key in keys:
-        if key not in known:
-            raise NotFound(f"no site {key!r} in the configuration")
     results: list[PassResult] = []
     async with mirror_session(config) as mirror:
         tune_gc()
@@ -61,7 +58,7 @@ async def _sync(config: Config, keys: list[str], console: Console) -> list[PassR
             TextColumn("{task.description:<16}"), BarColumn(), MofNCompleteColumn(),
             TimeElapsedColumn(), console=console, transient=True,
         ) as progress:  # fmt: skip
-            for key in keys or [s.key for s in config.sites]:
+            for key in keys:
                 task = progress.add_task(key, total=None)
 
                 def update(done: int, total: int, task: TaskID = task) -> None:
@@ -72,15 +69,31 @@ async def _sync(config: Config, keys: list[str], console: Console) -> list[PassR
     return results
 
 
+def _chosen(config: Config, named: tuple[str, ...]) -> list[str]:
+    """The sites to mirror: those named, or every enabled one."""
+    if not named:
+        return [s.key for s in config.sites if s.enabled]
+    index = {s.key: i for i, s in enumerate(config.sites)}
+    for key in named:
+        if key not in index:
+            raise NotFound(f"no site {key!r} in the configuration")
+        if not config.sites[index[key]].enabled:
+            raise ConfigError(f"sites[{index[key]}].enabled", f"site {key!r} is disabled")
+    return list(named)
+
+
 @click.command("sync")
 @config_option
 @click.argument("sites", nargs=-1)
 def sync(config_file: Path | None, sites: tuple[str, ...]) -> None:
-    """Mirror SITES (default: every site) once, in the foreground."""
+    """Mirror SITES (default: every enabled site) once, in the foreground."""
     from rich.console import Console
 
+    config = read_config(config_file)
+    keys = _chosen(config, sites)
+    require_secrets(config, keys, daemon=False)
     console = Console(stderr=True)
-    results = run(_sync(read_config(config_file), list(sites), console))
+    results = run(_sync(config, keys, console))
     Console().print(_table(results))
     if any(r.listing_failed or r.failed for r in results):
         sys.exit(1)

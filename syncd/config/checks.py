@@ -57,16 +57,21 @@ def check_references(config: Config) -> None:
 
 
 def _check_tree(config: Config) -> None:
-    parent = {u.key: u.parent for u in config.units}
+    _check_chains(config, "parent", {u.key: u.parent for u in config.units}, "the unit tree")
+    _check_chains(
+        config, "successor", {u.key: u.successor for u in config.units}, "the chain of successors"
+    )
+
+
+def _check_chains(config: Config, field: str, link: dict[str, str | None], what: str) -> None:
+    """Following `field` from any unit must end, never come back to a unit on the way."""
     index = {u.key: i for i, u in enumerate(config.units)}
-    for start in parent:
+    for start in link:
         path = [start]
-        node = parent[start]
+        node = link[start]
         while node is not None:
             if node in path:
                 cycle = " -> ".join([*path[path.index(node) :], node])
-                raise ConfigError(
-                    f"units[{index[start]}].parent", f"the unit tree has a cycle: {cycle}"
-                )
+                raise ConfigError(f"units[{index[start]}].{field}", f"{what} has a cycle: {cycle}")
             path.append(node)
-            node = parent.get(node)
+            node = link.get(node)

@@ -7,24 +7,44 @@ after the fields themselves, so each message can name the exact key path.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from syncd.config.addresses import (
+    check_http_url,
+    check_store_url,
+    check_url_or_path,
+    split_listen,
+)
+from syncd.config.durations import AS_TEXT, at_least
 from syncd.config.secrets import SecretRef
 
 KEY_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 Key = Annotated[str, Field(pattern=KEY_PATTERN)]
-_DURATION = re.compile(r"^(\d+)\s*(s|m|h|d)$")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
-
-def duration_seconds(text: str) -> int:
-    match = _DURATION.match(text.strip())
-    if not match:
-        raise ValueError(f"expected a duration such as '90s', '15m', '6h' or '30d', got {text!r}")
-    return int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+# Durations, parsed once at load. Each kind has the lowest value that still makes sense; the
+# example configuration states them.
+MINUTE, HOUR = timedelta(minutes=1), timedelta(hours=1)
+# a pause between two requests to one host: 0s is no pause
+Delay = Annotated[timedelta, at_least(timedelta(0)), AS_TEXT]
+# polling a site more often than this is harder on it than any reader, and a pass of a large
+# site takes longer anyway
+PollInterval = Annotated[timedelta, at_least(timedelta(seconds=10)), AS_TEXT]
+# each alert round reads the whole store's health
+CheckInterval = Annotated[timedelta, at_least(timedelta(seconds=10)), AS_TEXT]
+# an age after which something is reported: shorter ones would fire between two passes
+AlertAge = Annotated[timedelta, at_least(5 * MINUTE), AS_TEXT]
+# how often a lasting alert is told again; 0s tells it once
+RepeatInterval = Annotated[timedelta, at_least(MINUTE, zero=True), AS_TEXT]
+# waiting on a remote site: shorter would fail healthy sites on a busy network
+Timeout = Annotated[timedelta, at_least(timedelta(seconds=1)), AS_TEXT]
+# snapshots newer than this are all kept
+KeepWithin = Annotated[timedelta, at_least(HOUR), AS_TEXT]
+# a route's filter on an item's age: under an hour would drop news between two polls
+MaxAge = Annotated[timedelta, at_least(HOUR), AS_TEXT]
 
 
 class _Strict(BaseModel):
@@ -47,45 +67,40 @@ class DaemonSettings(_Strict):
         description="Key of a backup_targets entry of kind s3 to hold blobs, so several daemons "
         "share one store. Unset: blobs live in state_dir/blobs.",
     )
-    listen: str = Field("127.0.0.1:8470", description="host:port of the status page and metrics.")
+    listen: str = Field(
+        "127.0.0.1:8470",
+        description="host:port of the status page and metrics ([::1]:8470 for IPv6; port 0: any "
+        "free port).",
+    )
     log_format: Literal["auto", "json", "console"] = Field(
         "auto", description="auto: JSON lines under systemd or when not on a terminal."
     )
     concurrency: int = Field(16, ge=1, le=512, description="Sites mirrored at the same time.")
     per_host_limit: int = Field(4, ge=1, le=64, description="Concurrent requests to one host.")
-    politeness_delay: str = Field(
-        "0s", description="Pause between two requests to one host, e.g. '1s'."
+    politeness_delay: Delay = Field(
+        timedelta(0), description="Pause between two requests to one host, e.g. '1s'."
     )
     user_agent: str = Field("syncd/0.1 (+mirror)", description="User-Agent sent to every site.")
-    read_timeout: str = Field(
-        "30s",
+    read_timeout: Timeout = Field(
+        timedelta(seconds=30),
         description="Longest wait for a response's headers and for each 64 KiB of its body: "
         "a body that drips slower fails after this long.",
     )
-    fetch_deadline: str = Field(
-        "120s", description="Longest time one URL may take, every retry and redirect included."
+    fetch_deadline: Timeout = Field(
+        timedelta(seconds=120),
+        description="Longest time one URL may take, every retry and redirect included.",
     )
 
     @field_validator("listen")
     @classmethod
     def _listen(cls, value: str) -> str:
-        host, sep, port = value.rpartition(":")
-        if not sep or not host or not port.isdigit() or int(port) > 65535:
-            raise ValueError(f"expected host:port such as '127.0.0.1:8470', got {value!r}")
+        split_listen(value)
         return value
 
-    @field_validator("politeness_delay")
+    @field_validator("store_url")
     @classmethod
-    def _delay(cls, value: str) -> str:
-        duration_seconds(value)
-        return value
-
-    @field_validator("read_timeout", "fetch_deadline")
-    @classmethod
-    def _timeout(cls, value: str) -> str:
-        if duration_seconds(value) < 1:
-            raise ValueError(f"expected a duration of at least 1s, got {value!r}")
-        return value
+    def _store_url(cls, value: str | None) -> str | None:
+        return value if value is None else check_store_url(value)
 
 
 class Unit(_Strict):
@@ -155,6 +170,18 @@ class SiteOptions(_Strict):
                 raise ValueError(str(exc).partition(": ")[2]) from None
         return value
 
+    @field_validator("feeds")
+    @classmethod
+    def _feeds(cls, value: list[str]) -> list[str]:
+        for feed in value:
+            check_url_or_path(feed)
+        return value
+
+    @field_validator("sitemap")
+    @classmethod
+    def _sitemap(cls, value: str | None) -> str | None:
+        return check_url_or_path(value) if value else value
+
     @field_validator("blog_modules", "announcement_modules")
     @classmethod
     def _module_refs(cls, value: list[str]) -> list[str]:
@@ -203,7 +230,14 @@ class Site(_Strict):
     unit: Key = Field(description="Key of the unit that owns the site.")
     kind: Literal["dnn", "feed"] = Field(description="Connector: dnn or feed.")
     base_url: str = Field(description="Site root, e.g. 'https://konray.kontum.gov.vn'.")
-    schedule: str = Field("15m", description="How often to poll, as a duration ('15m').")
+    schedule: PollInterval = Field(
+        timedelta(minutes=15), description="How often to poll, as a duration ('15m'; at least 10s)."
+    )
+    enabled: bool = Field(
+        True,
+        description="false: the site is kept in the store but not mirrored, and its secrets "
+        "need not be available.",
+    )
     local: bool = Field(
         False,
         description="The site's own host and port may be on a private network (intranet or test "
@@ -223,15 +257,7 @@ class Site(_Strict):
     @field_validator("base_url")
     @classmethod
     def _url(cls, value: str) -> str:
-        if not re.match(r"^https?://[^/\s]+", value):
-            raise ValueError(f"expected an http(s) URL, got {value!r}")
-        return value.rstrip("/")
-
-    @field_validator("schedule")
-    @classmethod
-    def _schedule(cls, value: str) -> str:
-        duration_seconds(value)
-        return value
+        return check_http_url(value).rstrip("/")
 
     @field_validator("trusted_hosts")
     @classmethod
@@ -263,7 +289,7 @@ class Route(_Strict):
     categories: list[str] = Field(default_factory=list, description="Only these categories.")
     keywords: list[str] = Field(default_factory=list, description="Only items naming one of these.")
     authors: list[str] = Field(default_factory=list, description="Only items by these authors.")
-    max_age: str | None = Field(
+    max_age: MaxAge | None = Field(
         None, description="Only items published within this duration ('30d'); unset: any age."
     )
     to: RouteTarget = Field(description="Where items go.")
@@ -284,25 +310,12 @@ class Route(_Strict):
         "Nguồn: {source_name}", description="Text added to each copy naming its origin."
     )
     approval: bool = Field(False, description="Copies wait for an editor's approval.")
-    delay: str = Field(
-        "0s", description="Hold each copy this long after the origin is first seen ('2h')."
+    delay: Delay = Field(
+        timedelta(0), description="Hold each copy this long after the origin is first seen."
     )
     on_origin_removed: Literal["unpublish", "delete", "leave"] = Field(
         "unpublish", description="What copies do when their origin is unpublished or deleted."
     )
-
-    @field_validator("delay")
-    @classmethod
-    def _delay(cls, value: str) -> str:
-        duration_seconds(value)
-        return value
-
-    @field_validator("max_age")
-    @classmethod
-    def _max_age(cls, value: str | None) -> str | None:
-        if value is not None:
-            duration_seconds(value)
-        return value
 
 
 class Retention(_Strict):
@@ -311,14 +324,9 @@ class Retention(_Strict):
     weekly: int = Field(8, ge=0, description="Weeks with one snapshot kept.")
     monthly: int = Field(12, ge=0, description="Months with one snapshot kept.")
     yearly: int = Field(5, ge=0, description="Years with one snapshot kept.")
-    within: str | None = Field(None, description="Keep everything newer than this duration.")
-
-    @field_validator("within")
-    @classmethod
-    def _within(cls, value: str | None) -> str | None:
-        if value is not None:
-            duration_seconds(value)
-        return value
+    within: KeepWithin | None = Field(
+        None, description="Keep everything newer than this duration (at least 1h)."
+    )
 
 
 class BackupTarget(_Strict):
@@ -336,6 +344,11 @@ class BackupTarget(_Strict):
     schedule: str = Field("0 2 * * *", description="Cron expression of scheduled backups.")
     object_lock_days: int = Field(0, ge=0, description="Compliance-mode lock on new objects.")
     retention: Retention = Field(default_factory=Retention, description="What pruning keeps.")
+
+    @field_validator("endpoint")
+    @classmethod
+    def _endpoint(cls, value: str | None) -> str | None:
+        return value if value is None else check_http_url(value)
 
     @field_validator("schedule")
     @classmethod
@@ -364,47 +377,44 @@ class AlertingSettings(_Strict):
         "named as a secret since such URLs carry tokens. Empty: alerts reach the event log and "
         "the status page only.",
     )
-    check_every: str = Field("1m", description="How often the alert rules are evaluated.")
+    check_every: CheckInterval = Field(
+        MINUTE, description="How often the alert rules are evaluated (at least 10s)."
+    )
     failing_after: int = Field(
         3, ge=1, le=1000, description="Failed passes in a row before a site alerts."
     )
-    stale_after: str = Field("6h", description="A site not mirrored for this long alerts.")
-    silent_after: str = Field("14d", description="A site that published nothing this long alerts.")
-    backup_max_age: str = Field(
-        "36h", description="A target whose last completed backup is older than this alerts."
+    stale_after: AlertAge = Field(
+        6 * HOUR, description="A site not mirrored for this long alerts (at least 5m)."
     )
-    repeat_every: str = Field(
-        "24h", description="Repeat an alert that lasts this long; '0s' tells once only."
+    silent_after: AlertAge = Field(
+        timedelta(days=14),
+        description="A site that published nothing this long alerts (at least 5m).",
     )
-
-    @field_validator("check_every", "stale_after", "silent_after", "backup_max_age", "repeat_every")
-    @classmethod
-    def _duration(cls, value: str) -> str:
-        duration_seconds(value)
-        return value
+    backup_max_age: AlertAge = Field(
+        36 * HOUR,
+        description="A target whose last completed backup is older than this alerts (at least 5m).",
+    )
+    repeat_every: RepeatInterval = Field(
+        24 * HOUR,
+        description="Repeat an alert that lasts this long (at least 1m); '0s' tells once only.",
+    )
 
 
 class SyndicationSettings(_Strict):
     max_attempts: int = Field(
         12, ge=1, le=1000, description="Attempts before a delivery is parked as dead."
     )
-    retry_base: str = Field(
-        "30s", description="Wait before the first retry; doubles with each attempt (jittered)."
+    retry_base: Timeout = Field(
+        timedelta(seconds=30),
+        description="Wait before the first retry (at least 1s); doubles with each attempt.",
     )
-    retry_max: str = Field("1h", description="Longest wait between two attempts.")
-    lease: str = Field(
-        "3m",
+    retry_max: Timeout = Field(HOUR, description="Longest wait between two attempts.")
+    lease: Timeout = Field(
+        3 * MINUTE,
         description="How long a daemon holds the deliveries it took; a daemon killed mid-round "
         "frees them after this.",
     )
     per_target: int = Field(4, ge=1, le=64, description="Deliveries in flight to one site.")
-
-    @field_validator("retry_base", "retry_max", "lease")
-    @classmethod
-    def _durations(cls, value: str) -> str:
-        if duration_seconds(value) < 1:
-            raise ValueError(f"must be at least 1s, got {value!r}")
-        return value
 
 
 class Config(_Strict):

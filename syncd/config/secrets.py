@@ -53,11 +53,13 @@ class SecretRef(BaseModel):
             return Path(directory) / self.credential if directory else None
         return None
 
-    def available(self) -> bool:
-        if self.env is not None:
-            return self.env in os.environ
-        source = self._source()
-        return source is not None and source.is_file()
+    def problem(self) -> str | None:
+        """Why the secret cannot be read now; None when it can."""
+        try:
+            self.reveal()
+        except ConfigError as exc:
+            return exc.problem
+        return None
 
     def reveal(self, where: str = "") -> str:
         """The secret's value; a ConfigError naming `where` when it cannot be read."""

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from html import escape
 
+from connectors.schemes import is_safe_href
 from syncd.export.css import STYLE
 
 # Vietnam keeps UTC+7 all year; readers expect local dates on a provincial site.
@@ -85,8 +86,25 @@ def _time(moment: datetime, with_time: bool = True, utc: bool = False) -> str:
     return f'<time datetime="{iso}">{shown}</time>'
 
 
-def _a(href: str, text: str) -> str:
-    return f'<a href="{escape(href)}">{escape(text)}</a>'
+# Exported pages are read offline, from file:// or any web server, long after the mirror:
+# nothing in them may run. Styles: the sheet beside the pages, or the inline one of a web
+# archive page. Images may still come from the original sites when a file was not kept.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'none'; object-src 'none'; frame-src 'none'; "
+    "base-uri 'none'; form-action 'none'; img-src 'self' data: http: https:; "
+    "style-src 'self' 'unsafe-inline'"
+)
+
+
+_TITLE_CLASS = ' class="title"'
+
+
+def _a(href: str, text: str, extra: str = "") -> str:
+    """A link, when ``href`` is http(s) or relative; otherwise (javascript:, data: ...) the
+    text alone: a hostile feed or canonical must not become something to click."""
+    if not is_safe_href(href):
+        return f"<span{extra}>{escape(text)}</span>"
+    return f'<a{extra} href="{escape(href)}">{escape(text)}</a>'
 
 
 def layout(chrome: Chrome, title: str, main: str) -> str:
@@ -101,7 +119,7 @@ def layout(chrome: Chrome, title: str, main: str) -> str:
         links.append(_a(chrome.archive_href, "Chuyên mục và lưu trữ"))
     nav = f"<nav>{''.join(links)}</nav>" if links else ""
     name = (
-        _a(chrome.home_href, chrome.site_name).replace("<a ", '<a class="name" ', 1)
+        _a(chrome.home_href, chrome.site_name, ' class="name"')
         if chrome.home_href
         else f'<span class="name">{escape(chrome.site_name)}</span>'
     )
@@ -109,6 +127,7 @@ def layout(chrome: Chrome, title: str, main: str) -> str:
     return (
         "<!DOCTYPE html>\n"
         '<html lang="vi">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{escape(page_title)}</title>\n{style}\n</head>\n<body>\n"
         f'<header class="site">{name}\n{nav}</header>\n'
@@ -168,7 +187,7 @@ def listing_page(
     for entry in entries:
         summary = f"<p>{escape(entry.summary)}</p>" if entry.summary else ""
         items.append(
-            f'<li><a class="title" href="{escape(entry.href)}">{escape(entry.title)}</a>'
+            f"<li>{_a(entry.href, entry.title, _TITLE_CLASS)}"
             f'<p class="meta">{_time(entry.date)}</p>{summary}</li>'
         )
     body = "\n".join(items) if items else "<li>Chưa có bài viết.</li>"

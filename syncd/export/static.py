@@ -21,6 +21,7 @@ from functools import partial
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from connectors.sniff import inert
 from connectors.urls import normalize_key
 from syncd.errors import BlobCorrupt, BlobMissing
 from syncd.export import article as doc
@@ -141,8 +142,10 @@ class StaticSite:
         if entry.sha in self._media:
             return self._media[entry.sha]
         try:
-            data = await self.store.blobs.get(entry.sha)
+            data = inert(await self.store.blobs.get(entry.sha), content_type)
         except (BlobMissing, BlobCorrupt):
+            return None
+        if data is None:
             return None
         path = media_path(entry.sha, content_type, entry.filename, entry.url)
         await asyncio.to_thread(_write, self.root, path, data)

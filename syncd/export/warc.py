@@ -19,10 +19,12 @@ from typing import IO, Any
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from connectors.schemes import is_web_url
+from connectors.sniff import inert
 from syncd import __version__
 from syncd.errors import BlobCorrupt, BlobMissing
 from syncd.export import article as doc
-from syncd.export.pages import Attachment, Chrome, article_page
+from syncd.export.pages import CONTENT_SECURITY_POLICY, Attachment, Chrome, article_page
 from syncd.export.select import ExportItem, SelectedRevision, SiteInfo, iter_items
 from syncd.export.static import Counts
 from syncd.store.store import Store
@@ -67,11 +69,11 @@ class WarcFile:
         self.writer.write_record(record)
 
     def response(self, url: str, when: datetime, content_type: str, payload: bytes) -> None:
-        headers = StatusAndHeaders(
-            "200 OK",
-            [("Content-Type", content_type), ("Content-Length", str(len(payload)))],
-            protocol="HTTP/1.1",
-        )
+        fields = [("Content-Type", content_type), ("Content-Length", str(len(payload)))]
+        if content_type == HTML_TYPE:
+            # what a replay tool serves with the page: the same policy as its meta element
+            fields.append(("Content-Security-Policy", CONTENT_SECURITY_POLICY))
+        headers = StatusAndHeaders("200 OK", fields, protocol="HTTP/1.1")
         record: Any = self.writer.create_warc_record(
             url,
             "response",
@@ -114,15 +116,15 @@ async def write_warc(
                 if entry.url in written:
                     continue
                 data = None
-                if entry.sha is not None:
+                kind = item.media_types.get(entry.sha or "") or "application/octet-stream"
+                if entry.sha is not None and is_web_url(entry.url):
                     try:
-                        data = await store.blobs.get(entry.sha)
+                        data = inert(await store.blobs.get(entry.sha), kind)
                     except (BlobMissing, BlobCorrupt):
                         data = None
                 if data is None:
                     missing.add(entry.url)
                     continue
-                kind = item.media_types.get(entry.sha or "") or "application/octet-stream"
                 await asyncio.to_thread(warc.response, entry.url, when, kind, data)
                 written.add(entry.url)
                 missing.discard(entry.url)

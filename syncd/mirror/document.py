@@ -13,18 +13,25 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def build_document(item: RemoteItem, media: Mapping[str, str | None]) -> dict[str, Any]:
+def build_document(
+    item: RemoteItem, media: Mapping[str, str | None], broken: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """`media` maps each media URL to its blob's sha; None means the file could not be
-    fetched this time, which the document records rather than hides. (Content types live
+    fetched this time, which the document records rather than hides: `broken` says why
+    (a broken reference: "not found", "an HTML page, not an image" ...). (Content types live
     with the blobs, so a 304 for a file never changes the document.)"""
 
     def entry(ref: MediaRef) -> dict[str, Any]:
-        return {
+        sha = media.get(ref.url)
+        found: dict[str, Any] = {
             "url": ref.url,
             "kind": ref.kind,
             "filename": ref.filename,
-            "sha": media.get(ref.url),
+            "sha": sha,
         }
+        if sha is None and broken and ref.url in broken:
+            found["missing"] = broken[ref.url]
+        return found
 
     return {
         "kind": item.kind,

@@ -12,7 +12,9 @@ from sqlalchemy import Connection
 from connectors.base import Connector
 from connectors.errors import ConnectorError
 from connectors.http import Validators
-from connectors.model import Gone, ListedItem, MediaRef, NotModified, RemoteItem
+from connectors.model import Gone, ListedItem, Media, MediaRef, NotModified, RemoteItem
+from connectors.schemes import is_web_url
+from connectors.sniff import check_media, is_svg
 from syncd.mirror.deletions import plan_deletions
 from syncd.mirror.document import build_document
 from syncd.mirror.validators import StagedValidatorStore, begin_staging
@@ -74,6 +76,7 @@ class SitePass:
         self.progress = progress
         self.result = PassResult(site_key)
         self.media_cache: dict[str, str | None] = {}
+        self.broken: dict[str, str] = {}  # media URL -> why it is not in the store
         self.seen: list[str] = []
         self.log = log.bind(site=site_key)
 
@@ -143,7 +146,7 @@ class SitePass:
                 return
             assert isinstance(fetched, RemoteItem)
             media = {ref.url: await self._media(ref) for ref in fetched.media}
-            document = build_document(fetched, media)
+            document = build_document(fetched, media, self.broken)
             pending = self._pending_validators(staged, media)
             site_id, site_key, outbox = self.site_id, self.site_key, self.outbox
 
@@ -191,26 +194,54 @@ class SitePass:
         page's, whose document blob only the store knows)."""
         if None in media.values():
             # A linked file could not be fetched: with the page's validators kept, the page
-            # would answer 304 from now on and the file would never be tried again.
-            staged = {url: v for url, v in staged.items() if url in media}
+            # would answer 304 from now on and the file would never be tried again. A file
+            # refused for its content keeps no validators either: it has no blob to vouch for.
+            staged = {url: v for url, v in staged.items() if media.get(url)}
         return {url: (v, self.media_cache.get(url)) for url, v in staged.items()}
 
     async def _media(self, ref: MediaRef) -> str | None:
+        """The blob of a file the item refers to, or None (the reason in self.broken). A file
+        that cannot be had never fails its article: the article is stored without it, and
+        the next pass tries again (see _pending_validators)."""
         if ref.url in self.media_cache:
             return self.media_cache[ref.url]
-        fetched = await self.connector.fetch_media(ref)
-        sha: str | None
-        if fetched is NotModified:
-            # validators are only offered for URLs whose content the store holds
-            sha = self.validators.sha_for(ref.url)
-        elif fetched is Gone:
-            sha = None
+        sha: str | None = None
+        if not is_web_url(ref.url):
+            self.broken[ref.url] = "not an http(s) URL"
         else:
-            assert not isinstance(fetched, str)
-            sha = await self.store.put_blob(fetched.data, fetched.content_type)
-            self.result.bytes += len(fetched.data)
+            try:
+                fetched = await self.connector.fetch_media(ref)
+            except ConnectorError as exc:
+                # the reason kept in the document stays the same from pass to pass; the
+                # detail (status, size, address) goes to the log
+                self.broken[ref.url] = "could not be fetched"
+                self.log.warning("media not fetched", url=ref.url, error=str(exc))
+                fetched = Gone
+            if fetched is NotModified:
+                # validators are only offered for URLs whose content the store holds
+                sha = self.validators.sha_for(ref.url)
+            elif fetched is Gone:
+                self.broken.setdefault(ref.url, "not found")
+            else:
+                assert not isinstance(fetched, str)
+                sha = await self._keep(ref, fetched)
         self.media_cache[ref.url] = sha
         return sha
+
+    async def _keep(self, ref: MediaRef, fetched: Media) -> str | None:
+        if is_svg(fetched.content_type, fetched.data):
+            # an SVG is parsed and cleaned: worker thread, like every parse
+            checked = await asyncio.to_thread(
+                check_media, ref.kind, fetched.content_type, fetched.data
+            )
+        else:
+            checked = check_media(ref.kind, fetched.content_type, fetched.data)  # a few bytes
+        if checked.problem is not None:
+            self.broken[ref.url] = checked.problem
+            self.log.warning("media refused", url=ref.url, problem=checked.problem)
+            return None
+        self.result.bytes += len(fetched.data)
+        return await self.store.put_blob(checked.data, checked.content_type)
 
 
 def _vouching(

@@ -11,7 +11,7 @@ from connectors import base as connector_registry
 from connectors.http import HttpClient, HttpPolicy
 from connectors.options import ListingLimits, ModuleRef
 from connectors.options import SiteOptions as ConnectorOptions
-from syncd.config.model import Config, Site, duration_seconds
+from syncd.config.model import Config, Site
 from syncd.errors import ConfigError
 from syncd.mirror.pipeline import PassResult, Progress, SitePass, SitePolicy
 from syncd.mirror.polling import next_interval
@@ -28,10 +28,10 @@ def http_policy(config: Config) -> HttpPolicy:
     daemon = config.daemon
     return HttpPolicy(
         per_host=daemon.per_host_limit,
-        politeness_delay=float(duration_seconds(daemon.politeness_delay)),
+        politeness_delay=daemon.politeness_delay.total_seconds(),
         user_agent=daemon.user_agent,
-        read_timeout=float(duration_seconds(daemon.read_timeout)),
-        total_timeout=float(duration_seconds(daemon.fetch_deadline)),
+        read_timeout=daemon.read_timeout.total_seconds(),
+        total_timeout=daemon.fetch_deadline.total_seconds(),
     )
 
 
@@ -92,10 +92,16 @@ class Mirror:
     async def run_site(self, key: str, progress: Progress | None = None) -> PassResult:
         site = self.config.site(key)
         site_id = await self.store.site_id(key)
+        try:
+            options = connector_options(self.config, site)
+        except ConfigError as exc:
+            # a secret readable at start and gone now (a file removed, a credential no longer
+            # passed): this site fails with the reason, as any failed pass, and alerts
+            result = PassResult(key, listing_failed=str(exc))
+            await self._record_outcome(site, site_id, result)
+            return result
         validators = StagedValidatorStore(await self.state.load_fetch_state(site_id))
-        connector = connector_registry.create(
-            site.kind, connector_options(self.config, site), self.http, validators
-        )
+        connector = connector_registry.create(site.kind, options, self.http, validators)
         policy = SitePolicy(
             confirm_after=site.options.delete_after_missing,
             mass_share=site.options.mass_disappearance,
@@ -114,7 +120,7 @@ class Mirror:
         failures = before.failures + 1 if result.listing_failed else 0
         fresh = result.new + result.changed + result.deleted
         idle = 0 if fresh else before.idle_passes + 1
-        interval = next_interval(duration_seconds(site.schedule), idle, failures)
+        interval = next_interval(int(site.schedule.total_seconds()), idle, failures)
         now = utcnow()
         values: dict[str, object] = {
             "failures": failures, "idle_passes": idle, "interval_seconds": interval,

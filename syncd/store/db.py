@@ -19,7 +19,7 @@ from sqlalchemy import (
     inspect,
 )
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from syncd.errors import StoreError
@@ -62,6 +62,35 @@ def create_engine(url: str) -> AsyncEngine:
         return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
     except NoSuchModuleError as exc:
         raise StoreError(f"store URL {url!r}: use postgresql+asyncpg://") from exc
+
+
+# SQLSTATE classes of refusals that are the operator's to fix: connection (08), login (28),
+# no such database (3D), resources such as a full disk (53), an administrator's shutdown (57)
+_REFUSALS = ("08", "28", "3D", "53", "57")
+
+
+def refused_by_database(exc: BaseException) -> bool:
+    """The database could not be reached or would not serve, for reasons of its own (not a bug
+    in a query): unreachable, no such database, wrong password, read-only, disk full, locked.
+    asyncpg raises some of these at connect time without SQLAlchemy's wrapper."""
+    if isinstance(exc, (OSError, OperationalError)):
+        return True
+    state = sqlstate(exc)
+    return state is not None and state.startswith(_REFUSALS)
+
+
+def sqlstate(exc: BaseException) -> str | None:
+    """PostgreSQL's SQLSTATE code of a failure, wrapped by SQLAlchemy or not; None if none."""
+    state = getattr(getattr(exc, "orig", None) or exc, "sqlstate", None)
+    return state if isinstance(state, str) else None
+
+
+def database_error(exc: BaseException) -> str:
+    """One line for a database failure: the driver's own message, without SQLAlchemy's
+    statement echo and link."""
+    cause = getattr(exc, "orig", None) or exc
+    lines = str(cause).strip().splitlines()
+    return lines[0] if lines else type(cause).__name__
 
 
 def _alembic_config(url: str) -> AlembicConfig:
@@ -110,9 +139,12 @@ async def upgrade(url: str, revision: str = "head", *, replay: bool = False) -> 
 
     try:
         await asyncio.to_thread(command.upgrade, _alembic_config(url), revision)
-    except OSError as exc:
+    except Exception as exc:
+        if not refused_by_database(exc):
+            raise
         raise StoreError(
-            f"cannot reach the store at {make_url(url).render_as_string()}: {exc}"
+            f"cannot reach the store at {make_url(url).render_as_string()}: "
+            f"{database_error(exc)}"
         ) from exc
 
 

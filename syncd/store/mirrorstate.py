@@ -3,7 +3,7 @@ conditional-GET validators with the blob they belong to, and each site's polling
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -130,9 +130,9 @@ class MirrorState:
         await write(self.engine, job)
 
     async def lease_due_sites(
-        self, owner: str, now: datetime, until: datetime, limit: int
+        self, owner: str, now: datetime, until: datetime, limit: int, keys: Collection[str]
     ) -> list[str]:
-        """Claim up to `limit` sites that are due and not leased by another daemon.
+        """Claim up to `limit` of the sites `keys` that are due and not leased by another daemon.
 
         On PostgreSQL, FOR UPDATE SKIP LOCKED lets several daemons claim disjoint sites at once;
         SQLite serialises writers anyway.
@@ -146,7 +146,7 @@ class MirrorState:
         async with self.engine.begin() as conn:
             query = (
                 select(t.sites.c.id, t.sites.c.key)
-                .where(and_(due, free))
+                .where(and_(due, free, t.sites.c.key.in_(keys)))
                 .order_by(t.sites.c.next_due_at.nulls_first())
                 .limit(limit)
             )
@@ -161,6 +161,17 @@ class MirrorState:
                     .values(lease_owner=owner, lease_until=until)
                 )
         return [row.key for row in rows]
+
+    async def renew(self, site_id: int, owner: str, until: datetime) -> bool:
+        """Extend `owner`'s lease on a site to `until`; False when the lease is no longer
+        `owner`'s (it ran out and another daemon took the site)."""
+        async with self.engine.begin() as conn:
+            done = await conn.execute(
+                update(t.sites)
+                .where(t.sites.c.id == site_id, t.sites.c.lease_owner == owner)
+                .values(lease_until=until)
+            )
+        return bool(done.rowcount)
 
     async def release(self, site_id: int, owner: str) -> None:
         async with self.engine.begin() as conn:

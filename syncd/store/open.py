@@ -5,17 +5,34 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from syncd.config import Config
-from syncd.errors import ConfigError
+from syncd.errors import ConfigError, NotFound, StoreError
 from syncd.store.blobs import BlobStore, LocalBlobStore
-from syncd.store.db import create_engine, default_url, migration_heads, upgrade
+from syncd.store.db import (
+    create_engine,
+    database_error,
+    default_url,
+    migration_heads,
+    refused_by_database,
+    sqlstate,
+    upgrade,
+)
 from syncd.store.store import Store
 
-__all__ = ["blob_store", "migration_heads", "open_store", "state_dir", "store_url"]
+__all__ = [
+    "blob_store",
+    "migration_heads",
+    "open_existing_store",
+    "open_store",
+    "prepare_store",
+    "state_dir",
+    "store_url",
+]
 
 
 def state_dir(config: Config) -> Path:
@@ -58,9 +75,85 @@ async def _schema_is_current(engine: AsyncEngine) -> bool:
     return {row[0] for row in rows} == heads
 
 
-async def open_store(config: Config, *, migrate: bool = True) -> Store:
+def _writable_folder(folder: Path, key: str) -> None:
+    """Create `folder` if need be; a ConfigError naming `key` when it cannot be written."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(key, f"cannot create {folder}: {exc.strerror}") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ConfigError(key, f"{folder} is not writable")
+
+
+def _sqlite_file(url: str) -> Path | None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    return Path(parsed.database)
+
+
+def _sqlite_key(config: Config) -> str:
+    """The setting that decides where the SQLite database lives."""
+    return "daemon.store_url" if config.daemon.store_url else "daemon.state_dir"
+
+
+def prepare_store(config: Config) -> str:
+    """The store's URL, after making sure its local folders can be created and written, so a
+    wrong state_dir is one message naming it and not a failure deep in SQLite."""
     url = store_url(config)
+    database = _sqlite_file(url)
+    if database is not None:
+        _writable_folder(database.parent, _sqlite_key(config))
+    if config.daemon.blob_target is None:
+        _writable_folder(state_dir(config), "daemon.state_dir")
+    return url
+
+
+async def open_store(config: Config, *, migrate: bool = True) -> Store:
+    """The store, created or migrated as needed: for the commands that write (run, sync)."""
+    url = prepare_store(config)
     engine = create_engine(url)
     if migrate and not await _schema_is_current(engine):
         await upgrade(url)
     return Store(engine, blob_store(config))
+
+
+async def open_existing_store(config: Config, *, migrate: bool = True) -> Store:
+    """The store, which must exist: read-only commands never create one, so that a mistyped
+    state_dir reads as 'no store' and not as a healthy empty one."""
+    url = store_url(config)
+    database = _sqlite_file(url)
+    if database is not None and not database.is_file():
+        raise _no_store(str(database))
+    if database is not None and not os.access(database.parent, os.W_OK | os.X_OK):
+        # SQLite writes its WAL index beside the database even to read it
+        raise ConfigError(_sqlite_key(config), f"{database.parent} is not writable (SQLite "
+                          "needs to write beside the store even to read it)")  # fmt: skip
+    where = make_url(url).render_as_string()
+    engine = create_engine(url)
+    try:
+        try:
+            async with engine.connect() as conn:
+                found = await conn.run_sync(lambda c: inspect(c).has_table("alembic_version"))
+        except Exception as exc:
+            if sqlstate(exc) == _NO_SUCH_DATABASE:
+                raise NotFound(f"no store at {where}: the database does not exist (create it, "
+                               "then run `syncd db upgrade`)") from None  # fmt: skip
+            if not refused_by_database(exc):
+                raise
+            raise StoreError(f"cannot open the store at {where}: {database_error(exc)}") from None
+        if not found:
+            raise _no_store(where)
+        if migrate and not await _schema_is_current(engine):
+            await upgrade(url)
+    except BaseException:
+        await engine.dispose()
+        raise
+    return Store(engine, blob_store(config))
+
+
+_NO_SUCH_DATABASE = "3D000"  # PostgreSQL's SQLSTATE for a database that does not exist
+
+
+def _no_store(where: str) -> NotFound:
+    return NotFound(f"no store at {where} (run `syncd db upgrade`, or check daemon.state_dir)")

@@ -456,6 +456,8 @@ class Store:
         ).join(t.sites, t.sites.c.id == t.items.c.site_id)
         site, sep, rest = ref.partition(":")
         if ref.isdigit():
+            if int(ref) >= 2**63:  # past any id a database column holds
+                raise NotFound(f"no item {ref!r}")
             query = query.where(t.items.c.id == int(ref))
         elif sep and not rest.startswith("//"):
             query = query.where(t.sites.c.key == site, _names(rest))

@@ -43,7 +43,7 @@ from connectors.writer_errors import (
     TargetUnavailable,
     UnknownCategories,
 )
-from syncd.config.model import Config, duration_seconds
+from syncd.config.model import Config
 from syncd.store import schema as t
 from syncd.store.canonical import load_document
 from syncd.store.store import Store, utcnow, write
@@ -550,8 +550,8 @@ def policy_of(config: Config) -> DeliveryPolicy:
     s = config.syndication
     return DeliveryPolicy(
         max_attempts=s.max_attempts,
-        base_delay=float(duration_seconds(s.retry_base)),
-        max_delay=float(duration_seconds(s.retry_max)),
-        lease=timedelta(seconds=duration_seconds(s.lease)),
+        base_delay=s.retry_base.total_seconds(),
+        max_delay=s.retry_max.total_seconds(),
+        lease=s.lease,
         per_target=s.per_target,
     )

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from syncd.config.model import Config, Route, duration_seconds
+from syncd.config.model import Config, Route
 from syncd.syndication.outbox import Outbox
 from syncd.syndication.routing import Network, RouteRule, UnitNode
 
@@ -31,11 +29,11 @@ def rule_of(route: Route) -> RouteRule:
         categories=tuple(route.categories),
         keywords=tuple(route.keywords),
         authors=tuple(route.authors),
-        max_age=timedelta(seconds=duration_seconds(route.max_age)) if route.max_age else None,
+        max_age=route.max_age,
         method=route.method,
         publish_as=route.publish_as,
         category_maps=maps,
-        delay=timedelta(seconds=duration_seconds(route.delay)),
+        delay=route.delay,
         approval=route.approval,
         on_origin_removed=route.on_origin_removed,
     )

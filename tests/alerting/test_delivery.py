@@ -20,6 +20,7 @@ from syncd.daemon import Daemon
 from syncd.errors import ConfigError
 from syncd.simulator import SimulatedSite
 from syncd.store import schema as t
+from tests.support.served import served
 
 
 @dataclass
@@ -43,15 +44,9 @@ async def receiver() -> AsyncIterator[Receiver]:
 
     app = web.Application()
     app.router.add_post("/hook", hook)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    rx.url = f"json://127.0.0.1:{runner.addresses[0][1]}/hook"
-    try:
+    async with served(app) as address:
+        rx.url = f"json://{address}/hook"
         yield rx
-    finally:
-        await runner.cleanup()
 
 
 def _config(tmp_path: Path, store_url: str, base_url: str) -> str:
@@ -148,5 +143,10 @@ async def test_cli_alerts_test_and_show(tmp_path: Path, receiver: Receiver) -> N
     code, out, err = await syncd("alerts", "test")
     assert (code, out.strip()) == (1, "alerting.notify[0]: FAILED")
     assert err == "syncd: could not deliver to alerting.notify[0]\n"
+    # `alerts show` reads the store and never creates it
+    code, out, err = await syncd("alerts", "show")
+    assert (code, err) == (3, f"syncd: no store at {tmp_path / 's.db'} (run `syncd db upgrade`, "
+                              "or check daemon.state_dir)\n")  # fmt: skip
+    assert (await syncd("db", "upgrade"))[0] == 0
     code, out, err = await syncd("alerts", "show")
     assert (code, out.strip()) == (0, "no alert fires"), err

@@ -69,11 +69,15 @@ async def test_backup_run_on_a_current_store_loads_no_alembic(tmp_path: Path) ->
     assert {"lxml", "aiohttp", "apscheduler", "prometheus_client"}.isdisjoint(loaded)
 
 
-async def test_backup_run_creates_a_new_store_without_alembic(tmp_path: Path) -> None:
-    # No database yet: the whole schema is created at once, stamped at the head.
+async def test_a_new_store_is_created_without_alembic(tmp_path: Path) -> None:
+    # No database yet: `backup run` refuses (it never creates a store); `db upgrade` creates
+    # the whole schema at once, stamped at the head.
     env = _setup(tmp_path, tmp_path / "state")
 
-    code, err, loaded = _run_reporting("backup", "run", cwd=tmp_path, env=env)
+    code, err, _ = _run_reporting("backup", "run", cwd=tmp_path, env=env)
+    assert code == 3 and "syncd: no store at" in err
+    assert not (tmp_path / "state" / "syncd.db").exists()
+    code, err, loaded = _run_reporting("db", "upgrade", cwd=tmp_path, env=env)
 
     assert code == 0, err
     assert {"alembic", "mako"}.isdisjoint(loaded)

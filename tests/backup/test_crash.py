@@ -17,7 +17,7 @@ from syncd.backup.restore import restore_snapshot
 from syncd.backup.schedule import scheduled_backup
 from syncd.config.load import load_config
 from tests.backup.cli_support import REPO_ROOT, clean_env, local_target, write_config
-from tests.backup.helpers import FAST_SCRYPT, content, populate, sqlite_store
+from tests.backup.helpers import FAST_SCRYPT, content, open_fresh_store, populate, sqlite_store
 
 PASS = "khóa sao lưu"
 # writes of one backup: dump pack, data pack, index x2, manifest x2, HEAD
@@ -51,7 +51,9 @@ def _run_and_kill(config: Path, kill_after: int) -> list[str]:
 async def test_kill_9_during_backup_run_leaves_a_valid_repository(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store = await sqlite_store(tmp_path, "state")
+    # where the configuration's state_dir puts it, so `backup run` backs up this store
+    state = tmp_path / "state"
+    store = await open_fresh_store(f"sqlite+aiosqlite:///{state / 'syncd.db'}", state / "blobs")
     await populate(store, sites=2, items=6)
     await Repository.init(LocalTarget(tmp_path / "nas"), PASS, scrypt=FAST_SCRYPT)
     config_path = write_config(

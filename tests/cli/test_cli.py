@@ -29,7 +29,7 @@ def test_help_and_version() -> None:
 
 
 def test_config_check_example_exits_0_and_masks_secrets() -> None:
-    result = syncd("config", "check", "--config", str(EXAMPLE))
+    result = syncd("config", "check", "--no-secrets", "--config", str(EXAMPLE))
     assert result.returncode == 0, result.stderr
     assert "<secret env:SYNCD_KONRAY_PASSWORD>" in result.stdout
     assert 'key = "konray"' in result.stdout

@@ -101,11 +101,12 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "expected a duration" in bad.stderr
     alone = syncd("db", "check", "--config", str(cfg), "--grace", "2h")
     assert alone.returncode == 2 and "only with --prune-orphans" in alone.stderr
-    # no store there: the check cannot run, which is not a finding (exit 1)
+    # no store there: nothing to check (exit 3, as for any named thing missing), none created
     empty = syncd("db", "check", "--config", str(cfg))
-    assert empty.returncode == 2, empty.stderr
-    assert empty.stderr.strip().startswith("syncd: no syncd store at sqlite")
+    assert empty.returncode == 3, empty.stderr
+    assert empty.stderr.strip().startswith(f"syncd: no store at {tmp_path / 'store.db'}")
     assert len(empty.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "store.db").exists()
 
 
 def test_only_the_first_50_problems_are_printed() -> None:

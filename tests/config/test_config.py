@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from pydantic import BaseModel
 
 from syncd.config import parse_config
+from syncd.config.durations import format_duration
 from syncd.config.load import load_config
 from syncd.config.model import Config
 from syncd.config.secrets import SecretRef
@@ -120,6 +122,58 @@ def test_example_is_valid() -> None:
             "sites[1].schedule",
             "expected a duration",
         ),
+        (
+            '[[sites]]\nkey="x"\nunit="kon-ray"\nkind="dnn"\nbase_url="http://[::1"\n',
+            "sites[1].base_url",
+            "not a valid URL",
+        ),
+        (
+            '[[sites]]\nkey="x"\nunit="kon-ray"\nkind="dnn"\nbase_url="https://x:0"\n',
+            "sites[1].base_url",
+            "the port must be a number from 1 to 65535",
+        ),
+        (
+            '[[sites]]\nkey="x"\nunit="kon-ray"\nkind="dnn"\nbase_url="https://a_b-.-c"\n',
+            "sites[1].base_url",
+            "is not a valid host name",
+        ),
+        (
+            '[[sites]]\nkey="x"\nunit="kon-ray"\nkind="dnn"\nbase_url="https://x"\n'
+            'options = { feeds = ["/rss.aspx?a=1", "https://x/feed\\t"] }\n',
+            "sites[1].options.feeds",
+            "contains the control character '\\t'",
+        ),
+        (
+            '[[sites]]\nkey="x"\nunit="kon-ray"\nkind="dnn"\nbase_url="https://x"\n'
+            'schedule="9s"\n',
+            "sites[1].schedule",
+            "must be at least 10s, got 9s",
+        ),
+        ('[daemon]\nlisten = "[::1:8470"\n', "daemon.listen", "is not a valid IP address"),
+        ('[daemon]\npoliteness_delay = 1\n', "daemon.politeness_delay", "expected a duration"),
+        (
+            '[daemon]\nstore_url = "postgresql+asyncpg://db.example:0/syncd"\n',
+            "daemon.store_url",
+            "the port must be a number from 1 to 65535, got 0",
+        ),
+        ('[daemon]\nstore_url = "mysql://db/syncd"\n', "daemon.store_url", "expected postgresql"),
+        ('[alerting]\nstale_after = "1m"\n', "alerting.stale_after", "at least 5m, got 1m"),
+        ('[alerting]\nrepeat_every = "30s"\n', "alerting.repeat_every", "at least 1m (or 0s)"),
+        (
+            '[[backup_targets]]\nkey="t"\nkind="s3"\nendpoint="http://s3:99999"\nbucket="b"\n',
+            "backup_targets[0].endpoint",
+            "the port must be a number from 1 to 65535",
+        ),
+        (
+            '[[backup_targets]]\nkey="t"\nkind="local"\npath="/b"\nretention={within="5m"}\n',
+            "backup_targets[0].retention.within",
+            "must be at least 1h, got 5m",
+        ),
+        (
+            '[[units]]\nkey="old"\nname="O"\nlevel="x"\ndissolved=true\nsuccessor="ghost"\n',
+            "units[2].successor",
+            "no unit with key 'ghost'",
+        ),
     ],
 )
 def test_refusals_name_the_key(extra: str, path: str, words: str) -> None:
@@ -136,6 +190,49 @@ def test_cycle_in_unit_tree() -> None:
         parse_config(text)
     assert caught.value.path == "units[0].parent"
     assert "cycle" in caught.value.problem and "kon-ray" in caught.value.problem
+
+
+def test_successors_must_not_come_back() -> None:
+    dissolved = '[[units]]\nkey="{0}"\nname="{0}"\nlevel="x"\ndissolved=true\nsuccessor="{1}"\n'
+    with pytest.raises(ConfigError) as caught:
+        parse_config(BASE + dissolved.format("a", "a"))
+    assert (caught.value.path, caught.value.problem) == (
+        "units[2].successor",
+        "the chain of successors has a cycle: a -> a",
+    )
+    text = BASE + "".join(dissolved.format(k, s) for k, s in [("a", "b"), ("b", "c"), ("c", "a")])
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text)
+    assert caught.value.problem == "the chain of successors has a cycle: a -> b -> c -> a"
+    chain = [("a", "b"), ("b", "c"), ("c", "kon-ray")]
+    config = parse_config(BASE + "".join(dissolved.format(k, s) for k, s in chain))
+    assert config.unit("a").successor == "b"
+
+
+def test_durations_are_parsed_once_and_written_back_the_same() -> None:
+    config = parse_config(
+        BASE + '[alerting]\ncheck_every = "90s"\nrepeat_every = "0s"\nsilent_after = "30d"\n'
+    )
+    assert config.site("konray").schedule == timedelta(minutes=15)
+    assert config.alerting.check_every == timedelta(seconds=90)
+    assert config.alerting.repeat_every == timedelta(0)
+    written = [format_duration(timedelta(seconds=n)) for n in (90, 30 * 86400, 7200, 0)]
+    assert written == ["90s", "30d", "2h", "0s"]
+    assert config.model_dump(mode="json")["alerting"]["silent_after"] == "30d"
+
+
+def test_addresses_that_are_fine() -> None:
+    sites = "".join(
+        f'[[sites]]\nkey="s{i}"\nunit="kon-ray"\nkind="dnn"\nbase_url="{url}"\n'
+        for i, url in enumerate(
+            ["https://xã-đăk.vn", "http://[::1]:8080/", "http://10.0.0.7:8000", "https://a.b/c/"]
+        )
+    )
+    config = parse_config(
+        BASE + sites + '[daemon]\nlisten = "[::1]:0"\n'
+        'store_url = "postgresql+asyncpg://syncd@[::1]:5432/syncd"\n'
+    )
+    assert config.sites[-1].base_url == "https://a.b/c"
 
 
 def test_unit_tree_may_have_any_levels_and_dissolved_units() -> None:

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import aiohttp
+from sqlalchemy import select, update
 
 from syncd.config import parse_config
 from syncd.daemon import Daemon
 from syncd.simulator import SimulatedSite
+from syncd.store import schema as t
 from syncd.store.mirrorstate import MirrorState
-from syncd.store.store import utcnow
+from syncd.store.store import as_utc, utcnow
 
 
 def _config(tmp_path: Path, store_url: str, sites: dict[str, SimulatedSite]) -> str:
@@ -66,13 +70,82 @@ async def test_leases_keep_two_daemons_apart(tmp_path: Path, store_url: str) -> 
         try:
             state = MirrorState(first.store.engine)
             now = utcnow()
-            got_first = await state.lease_due_sites("one", now, now.replace(year=now.year + 1), 1)
-            got_second = await state.lease_due_sites("two", now, now.replace(year=now.year + 1), 5)
+            until = now.replace(year=now.year + 1)
+            got_first = await state.lease_due_sites("one", now, until, 1, ["a", "b"])
+            got_second = await state.lease_due_sites("two", now, until, 5, ["a", "b"])
             assert len(got_first) == 1 and set(got_first).isdisjoint(got_second)
             assert set(got_first) | set(got_second) == {"a", "b"}
         finally:
             await first.stop()
             await second.stop()
+
+
+async def test_a_pass_longer_than_its_lease_keeps_the_site(tmp_path: Path, store_url: str) -> None:
+    lease = timedelta(seconds=1)
+    async with SimulatedSite(seed=5, articles=4) as slow:
+        # every article answers after twice the lease: the pass outlives it several times
+        slow.add_fault("slow", paths=("/tin-tuc/",), delay=2 * lease.total_seconds())
+        config = parse_config(_config(tmp_path, store_url, {"slow": slow}))
+        first = Daemon(config, web=False, lease=lease, owner="first")
+        await first.start(schedule=False)
+        try:
+            state = MirrorState(first.store.engine)
+            burst = asyncio.create_task(first.run_burst())
+            taken: list[str] = []
+            held: list[tuple[str, datetime]] = []
+            while not burst.done():
+                # None: before the first daemon's tick, or the pass is over and released it
+                found = await _lease(first, "slow")
+                if found is not None:
+                    held.append(found)
+                    # a second daemon's tick, all through the pass
+                    now = utcnow()
+                    taken += await state.lease_due_sites("second", now, now + lease, 5, ["slow"])
+                await asyncio.sleep(lease.total_seconds() / 20)
+            results = await burst
+            assert [(r.site, r.new, r.failed) for r in results] == [("slow", 4, 0)]
+            assert slow.fault_hits("slow") == 4
+            assert taken == []  # never leased to the second daemon mid-pass
+            assert {owner for owner, _ in held} == {"first"}
+            leases = [until for _, until in held]
+            assert len(set(leases)) > 1  # the lease was renewed while the pass ran
+            assert leases == sorted(leases)
+        finally:
+            await first.stop()
+
+
+async def test_a_pass_whose_lease_was_taken_stops(tmp_path: Path, store_url: str) -> None:
+    lease = timedelta(seconds=1)
+    async with SimulatedSite(seed=6, articles=4) as slow:
+        slow.add_fault("slow", paths=("/tin-tuc/",), delay=3 * lease.total_seconds())
+        config = parse_config(_config(tmp_path, store_url, {"slow": slow}))
+        first = Daemon(config, web=False, lease=lease, owner="first")
+        await first.start(schedule=False)
+        try:
+            burst = asyncio.create_task(first.run_burst())
+            found = None
+            while found is None and not burst.done():
+                found = await _lease(first, "slow")
+                await asyncio.sleep(lease.total_seconds() / 20)
+            # as if the lease had run out and another daemon had claimed the site
+            async with first.store.engine.begin() as conn:
+                await conn.execute(
+                    update(t.sites).where(t.sites.c.key == "slow").values(lease_owner="second")
+                )
+            assert await burst == []  # the pass stopped: no result
+            async with first.store.engine.connect() as conn:
+                events = (await conn.execute(select(t.events.c.kind, t.events.c.message))).all()
+            assert ("mirror.failed", "lease lost to another daemon; pass stopped") in events
+            assert (await _lease(first, "slow") or ("",))[0] == "second"  # not released
+        finally:
+            await first.stop()
+
+
+async def _lease(daemon: Daemon, key: str) -> tuple[str, datetime] | None:
+    async with daemon.store.engine.connect() as conn:
+        row = (await conn.execute(select(t.sites).where(t.sites.c.key == key))).one()
+    until = as_utc(row.lease_until)
+    return (row.lease_owner, until) if until is not None else None
 
 
 def test_demo_runs_and_mirrors(tmp_path: Path) -> None:
