@@ -17,7 +17,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from backups.copies import copy_paths, write_twice
+from backups.copies import copy_paths, read_either, write_twice
 from backups.crypto import associated_data, seal, unseal
 from backups.errors import BackupError, ObjectLocked, RepositoryCorrupt
 from backups.history import plan_forget
@@ -37,17 +37,25 @@ class ForgetResult:
 
 
 async def forget(
-    repo: Repository, policy: RetentionPolicy, now: datetime | None = None
+    repo: Repository,
+    policy: RetentionPolicy,
+    now: datetime | None = None,
+    *,
+    drop: frozenset[str] = frozenset(),
 ) -> ForgetResult:
+    """Apply `policy` to the chain's snapshots, and forget the snapshots whose ids are in
+    `drop` whatever the policy says (detached ones too: nothing else ever forgets those)."""
     now = now or datetime.now(UTC)
     walk = await repo.chain()
     if walk.broken:
         raise RepositoryCorrupt("manifest chain is broken; run verify before forgetting")
+    dropped = await _drop_detached(repo, drop)
     snaps = [lk for lk in walk.links if lk.manifest.kind == "snapshot"]
     kept = decide([(lk.manifest.id, lk.manifest.time) for lk in snaps], policy, now)
+    kept = {sid: why for sid, why in kept.items() if sid not in drop}
     gone = [lk.manifest.id for lk in snaps if lk.manifest.id not in kept]
     if not gone:
-        return ForgetResult(kept, [])
+        return ForgetResult(kept, dropped)
     keep_names = {lk.name for lk in snaps if lk.manifest.id in kept}
     plan = plan_forget(walk.links, keep_names)
     record = Manifest(
@@ -64,7 +72,19 @@ async def forget(
             # A locked manifest stays as harmless garbage until its lock expires.
             with contextlib.suppress(ObjectLocked):
                 await repo.target.delete(path)
-    return ForgetResult(kept, gone)
+    repo.manifests_deleted(plan.delete)
+    return ForgetResult(kept, [*gone, *dropped])
+
+
+async def _drop_detached(repo: Repository, drop: frozenset[str]) -> list[str]:
+    """Delete the manifests of the detached snapshots named in `drop`; their ids."""
+    doomed = {s.manifest: s.id for s in await repo.list_snapshots() if s.detached and s.id in drop}
+    for name in doomed:
+        for path in copy_paths("snapshot", name):
+            with contextlib.suppress(ObjectLocked):
+                await repo.target.delete(path)
+    repo.manifests_deleted(doomed)
+    return list(doomed.values())
 
 
 async def _live_objects(repo: Repository) -> set[str]:
@@ -75,16 +95,40 @@ async def _live_objects(repo: Repository) -> set[str]:
     return live
 
 
+async def _detached_packs(repo: Repository) -> set[str] | None:
+    """Packs named by indexes that only detached snapshots list: kept whole, since the live
+    index cannot say which of their objects those snapshots reach. None when such an index
+    is unreadable: then no pack outside the live index may be taken for a leftover."""
+    live = set(repo.live_indexes)
+    scan = repo.manifests
+    names = {
+        index
+        for snap in await repo.list_snapshots()
+        if snap.detached
+        for index in scan.manifests[snap.manifest].indexes
+        if index not in live
+    }
+    packs: set[str] = set()
+    for name in sorted(names):
+        try:
+            raw, _ = await read_either(repo.target, repo.key, "index", name)
+            packs.update(IndexDoc.decode(raw, f"index/{name}").packs)
+        except BackupError:
+            return None
+    return packs
+
+
 async def _unreferenced_packs(repo: Repository) -> set[str]:
     live = await _live_objects(repo)
     indexed = repo.index.by_pack()
     dead = {p for p, objs in indexed.items() if not any(oid in live for oid, _ in objs)}
+    kept_for_detached = await _detached_packs(repo)
     # Packs no index knows: leftovers of crashed or still running backups.
     async for info in repo.target.list("data/"):
         name = info.name.rsplit("/", 1)[-1]
-        if name not in indexed:
+        if name not in indexed and kept_for_detached is not None:
             dead.add(name)
-    return dead
+    return dead - (kept_for_detached or set())
 
 
 async def mark(repo: Repository, now: datetime | None = None) -> set[str]:

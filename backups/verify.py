@@ -1,9 +1,11 @@
 """Checking a repository and reporting, object by object, what is damaged or lost.
 
-The structure check reads only metadata: both copies of every live manifest and index, the
-manifest chain, and the size of every referenced pack. `read_data` also downloads packs (all,
-or a deterministic subset), checks each pack's sha256 against its name and opens every object
-in it, so a flipped byte is found even where the metadata is intact.
+The structure check reads only metadata: HEAD (missing, damaged, or not naming the newest
+manifest), both copies of the config and of every key file, both copies of every manifest
+found and of every live index, the manifest chain, and the size of every referenced pack.
+`read_data` also downloads packs (all, or a deterministic subset), checks each pack's sha256
+against its name and opens every object in it, so a flipped byte is found even where the
+metadata is intact.
 """
 
 from __future__ import annotations
@@ -12,17 +14,19 @@ import hashlib
 import secrets
 from dataclasses import dataclass, field
 
-from backups.config import CONFIG_PATHS, RepoConfig
+from backups.config import CONFIG_PATHS, KEY_PREFIXES, key_paths, read_config_copies
 from backups.copies import copy_paths, read_copy
+from backups.crypto import key_file_intact
 from backups.errors import BackupError, ObjectMissing
 from backups.index import Location
+from backups.manifest import HEAD_PATH
 from backups.packs import pack_path, read_trailer
 from backups.repository import Repository
 
 
 @dataclass(frozen=True)
 class Damage:
-    kind: str  # "config" | "snapshot" | "index" | "pack" | "object"
+    kind: str  # "head" | "config" | "key" | "snapshot" | "index" | "pack" | "object"
     name: str  # object id, pack name, manifest/index name, or config path
     reason: str
     lost: bool  # True: nothing left to read it from; False: a second copy still serves
@@ -63,7 +67,10 @@ async def verify(
     repo: Repository, *, read_data: bool = False, percent: float = 100.0, seed: str | None = None
 ) -> VerifyReport:
     report = VerifyReport()
+    if repo.head_problem is not None:
+        report.problems.append(Damage("head", HEAD_PATH, repo.head_problem, lost=False))
     await _check_config(repo, report)
+    await _check_keys(repo, report)
     await _check_metadata(repo, report)
     truncated = await _check_pack_sizes(repo, report)
     if read_data:
@@ -77,11 +84,35 @@ async def verify(
 
 
 async def _check_config(repo: Repository, report: VerifyReport) -> None:
+    copies = await read_config_copies(repo.target)
     for path in CONFIG_PATHS:
-        try:
-            RepoConfig.decode(await repo.target.get(path), path)
-        except BackupError as exc:
-            report.problems.append(Damage("config", path, str(exc) or "missing", lost=False))
+        config = copies.found.get(path)
+        if config is None:
+            reason = copies.problems.get(path, "unreadable")
+        elif not config.opens_with(repo.key):
+            reason = "does not match the repository's key (damaged or replaced)"
+        elif config != repo.config:
+            reason = "differs from the other copy"
+        else:
+            continue
+        report.problems.append(Damage("config", path, reason, lost=False))
+
+
+async def _check_keys(repo: Repository, report: VerifyReport) -> None:
+    """Both copies of each key file hold this repository's key (checked without the
+    passphrase: the digest says the bytes are intact; older key files have none)."""
+    for key_id in repo.config.key_ids:
+        bad: list[str] = []
+        for path in key_paths(key_id):
+            try:
+                key_file_intact(await repo.target.get(path), path)
+            except ObjectMissing:
+                bad.append(f"{path} missing")
+            except BackupError as exc:
+                bad.append(str(exc))
+        if bad:
+            lost = len(bad) == len(KEY_PREFIXES)
+            report.problems.append(Damage("key", key_id, "; ".join(bad), lost=lost))
 
 
 async def _check_copies(repo: Repository, kind: str, name: str, report: VerifyReport) -> None:
@@ -100,11 +131,16 @@ async def _check_copies(repo: Repository, kind: str, name: str, report: VerifyRe
 
 async def _check_metadata(repo: Repository, report: VerifyReport) -> None:
     walk = await repo.chain()
-    for link in walk.links:
+    scan = repo.manifests
+    for name in sorted(scan.manifests):
         report.snapshots_checked += 1
-        await _check_copies(repo, "snapshot", link.name, report)
+        await _check_copies(repo, "snapshot", name, report)
+    broken = dict(walk.broken)
     for name, reason in walk.broken:
         report.problems.append(Damage("snapshot", name, f"chain broken: {reason}", lost=True))
+    for name, reason in sorted(scan.unreadable.items()):
+        if name not in broken:
+            report.problems.append(Damage("snapshot", name, reason, lost=True))
     base = walk.links[0].manifest if walk.links else None
     for name in base.indexes if base else ():
         report.indexes_checked += 1

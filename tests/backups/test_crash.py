@@ -51,7 +51,16 @@ async def test_kill_9_at_random_points_never_breaks_the_repository(tmp_path: Pat
 
     repo = await Repository.open(local(tmp_path), PASSPHRASE)
     report = await verify(repo, read_data=True)
-    assert report.ok, report.problems
+    # A kill after a manifest's first copy or before HEAD moved leaves the newest manifest
+    # with one copy, or HEAD one behind it: reported (a stale HEAD cannot be told from a
+    # rolled-back one), used as the newest, and set right by the next commit.
+    benign = [
+        d
+        for d in report.problems
+        if (d.kind == "head" and "rolled back or stale" in d.reason)
+        or (d.kind == "snapshot" and d.name == repo.head and not d.lost)
+    ]
+    assert benign == report.problems, report.problems
     snaps = await repo.list_snapshots()
     assert len(snaps) >= committed
     for snap in snaps:
@@ -62,5 +71,6 @@ async def test_kill_9_at_random_points_never_breaks_the_repository(tmp_path: Pat
     await repo.add(oid(data), data, "page")
     await repo.commit_snapshot({"after": oid(data)})
     reopened = await Repository.open(local(tmp_path), PASSPHRASE)
+    assert (await verify(reopened)).ok
     assert await reopened.read(oid(data)) == data
     assert len(await reopened.list_snapshots()) == len(snaps) + 1

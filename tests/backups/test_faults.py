@@ -137,7 +137,7 @@ async def test_one_damaged_metadata_copy_falls_back(
     assert bad == set() and good == set(built.contents)
 
 
-async def test_both_copies_of_an_old_manifest_lost_breaks_only_older_history(
+async def test_both_copies_of_an_old_manifest_lost_hides_no_other_snapshot(
     tmp_path: Path,
 ) -> None:
     built = await _build(tmp_path)
@@ -145,7 +145,9 @@ async def test_both_copies_of_an_old_manifest_lost_breaks_only_older_history(
     for prefix in ("snapshots", "snapshots-copy"):
         (tmp_path / prefix / middle).unlink()
     repo = await Repository.open(local(tmp_path), PASSPHRASE)
-    assert [s.manifest for s in await repo.list_snapshots()] == [built.manifests[2]]
+    snaps = await repo.list_snapshots()
+    assert [s.manifest for s in snaps] == [built.manifests[2], built.manifests[0]]
+    assert [s.detached for s in snaps] == [False, True]  # beyond the broken link
     report = await verify(repo, read_data=True)
     [problem] = report.problems
     assert (problem.kind, problem.name, problem.lost) == ("snapshot", middle, True)
