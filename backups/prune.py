@@ -19,11 +19,11 @@ from datetime import UTC, datetime, timedelta
 
 from backups.copies import copy_paths, read_either, write_twice
 from backups.crypto import associated_data, seal, unseal
-from backups.errors import BackupError, ObjectLocked, RepositoryCorrupt
+from backups.errors import BackupError, IncompleteRepository, ObjectLocked, RepositoryCorrupt
 from backups.history import plan_forget
 from backups.index import IndexDoc
 from backups.manifest import Manifest
-from backups.packs import FLAG_DICT, PackEntry, pack_path
+from backups.packs import FLAG_DICT, pack_path
 from backups.repository import Repository
 from backups.retention import RetentionPolicy, decide
 
@@ -90,6 +90,16 @@ async def _drop_detached(repo: Repository, drop: frozenset[str]) -> list[str]:
 async def _live_objects(repo: Repository) -> set[str]:
     roots = [oid for snap in await repo.list_snapshots() for oid in snap.tree.values()]
     live = await repo.reachable(roots)
+    missing = [oid for oid in live if oid not in repo.index]
+    if missing:
+        # A lost list of object ids hides what it kept alive: deleting by what is still
+        # readable could take objects a snapshot needs. Backups heal what the store still
+        # has; the rest goes when retention forgets the snapshots that reference it.
+        raise IncompleteRepository(
+            f"{len(missing)} objects that live snapshots reference are lost (e.g. "
+            f"{missing[0]}); nothing is deleted until a backup has stored them again or the "
+            "snapshots that reference them are forgotten"
+        )
     # Dictionaries are few and small; keeping them all avoids reading every record header.
     live.update(oid for oid, loc in repo.index.items() if loc.flags & FLAG_DICT)
     return live
@@ -178,12 +188,7 @@ async def sweep(repo: Repository, grace: timedelta, now: datetime | None = None)
 async def _publish_index_without(repo: Repository, doomed: set[str]) -> None:
     """One consolidated index without `doomed`, published (HEAD race-safe) before deletion."""
     old = list(repo.live_indexes)
-    doc = IndexDoc()
-    sizes = repo.index.pack_sizes()
-    for pack, objects in repo.index.by_pack().items():
-        if pack not in doomed:
-            entries = [PackEntry(oid, loc.offset, loc.length, loc.flags) for oid, loc in objects]
-            doc.add_pack(pack, sizes[pack], entries)
+    doc = repo.index.to_doc(without=doomed)
     name = await write_twice(repo.target, repo.key, "index", doc.encode(), repo.lock_for)
     record = Manifest(
         kind="prune", id=secrets.token_hex(8), time=datetime.now(UTC), parent=repo.head

@@ -142,6 +142,9 @@ class Repository:
         self._adopt(state)
         self._unpublished: list[str] = []
         self._deduped: set[str] = set()
+        # Packs dropped from the index this session (lost or damaged): the next publish
+        # replaces the inherited indexes, which still list them, by one of its own.
+        self._forgotten: set[str] = set()
 
     def _adopt(self, state: _State) -> None:
         self._state = state
@@ -209,7 +212,12 @@ class Repository:
             master = await unwrap_any(target, copies.first().key_ids, passphrase)
         config = copies.opened_by(master)
         state = await _load_state(target, master, config)
-        return cls(target, master, config, state, lock_for)
+        repo = cls(target, master, config, state, lock_for)
+        if state.lost_indexes:
+            # Both copies of an index lost: its packs describe themselves, so nothing is lost
+            # while they are intact (and prune must not take them for unindexed leftovers).
+            await repo.reindex_unindexed_packs()
+        return repo
 
     @property
     def id(self) -> str:
@@ -259,6 +267,16 @@ class Repository:
     async def flush(self) -> None:
         await self._writer.flush()
 
+    def forget_packs(self, packs: set[str]) -> None:
+        """Drop `packs` from the index: their objects count as absent from now on, so the
+        next backup stores again whatever of them it still has."""
+        self.index.drop_packs(packs)
+        self._forgotten |= packs
+
+    async def add_record(self, object_id: str, record: bytes, flags: int) -> None:
+        """Store an already sealed record (one salvaged from a damaged pack)."""
+        await self._writer.add_record(object_id, record, flags)
+
     async def commit_snapshot(
         self,
         tree: Mapping[str, str],
@@ -294,15 +312,20 @@ class Repository:
         `indexes` replaces the inherited list of live index objects (prune uses it).
         """
         session = self._writer.take_session()
-        if session.packs:
-            name = await write_twice(
-                self.target, self._key, "index", session.encode(), self.lock_for
-            )
-            self._unpublished.append(name)
-        if indexes is None:
-            inherited = self._state.base.indexes if self._state.base else ()
-            indexes = [n for n in inherited if n not in self._state.lost_indexes]
-        live = tuple(dict.fromkeys([*indexes, *self._unpublished]))
+        if self._forgotten and indexes is None:
+            doc = self.index.to_doc()
+            name = await write_twice(self.target, self._key, "index", doc.encode(), self.lock_for)
+            live: tuple[str, ...] = (name,)
+        else:
+            if session.packs:
+                name = await write_twice(
+                    self.target, self._key, "index", session.encode(), self.lock_for
+                )
+                self._unpublished.append(name)
+            if indexes is None:
+                inherited = self._state.base.indexes if self._state.base else ()
+                indexes = [n for n in inherited if n not in self._state.lost_indexes]
+            live = tuple(dict.fromkeys([*indexes, *self._unpublished]))
         generation = self._state.generation + 1
         manifest = replace(
             manifest, indexes=live, dicts=dict(self._writer.dicts), generation=generation
@@ -326,6 +349,7 @@ class Repository:
         )
         self._unpublished = []
         self._deduped = set()
+        self._forgotten = set()
         return name
 
     async def _heal_manifest_copies(self, name: str | None) -> None:
@@ -352,6 +376,7 @@ class Repository:
         await self.flush()
         remote = await _load_state(self.target, self._key, self.config)
         assert remote.base is not None  # someone advanced HEAD, so there is a manifest
+        remote.index.drop_packs(self._forgotten)
         for name in self._unpublished:
             raw, _ = await read_either(self.target, self._key, "index", name)
             remote.index.merge(IndexDoc.decode(raw, f"index/{name}"))

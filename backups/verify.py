@@ -2,10 +2,11 @@
 
 The structure check reads only metadata: HEAD (missing, damaged, or not naming the newest
 manifest), both copies of the config and of every key file, both copies of every manifest
-found and of every live index, the manifest chain, and the size of every referenced pack.
-`read_data` also downloads packs (all, or a deterministic subset), checks each pack's sha256
-against its name and opens every object in it, so a flipped byte is found even where the
-metadata is intact.
+found, of every live index and of every dictionary, the manifest chain, and the size of every
+referenced pack with the SHA-256 the target reports for it (a local folder hashes the file; S3
+reports the checksum stored at upload), which must be the pack's name. `read_data` also
+downloads packs (all, or a deterministic subset), checks each pack's sha256 against its name
+and opens every object in it, so a flipped byte is found even where the metadata is intact.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ import secrets
 from dataclasses import dataclass, field
 
 from backups.config import CONFIG_PATHS, KEY_PREFIXES, key_paths, read_config_copies
-from backups.copies import copy_paths, read_copy
+from backups.copies import Opener, copy_paths, open_copy, read_copy
 from backups.crypto import key_file_intact
+from backups.dicts import KIND as DICT_KIND
+from backups.dicts import open_dict
 from backups.errors import BackupError, ObjectMissing
 from backups.index import Location
 from backups.manifest import HEAD_PATH
@@ -26,7 +29,7 @@ from backups.repository import Repository
 
 @dataclass(frozen=True)
 class Damage:
-    kind: str  # "head" | "config" | "key" | "snapshot" | "index" | "pack" | "object"
+    kind: str  # "head" | "config" | "key" | "snapshot" | "index" | "dict" | "pack" | "object"
     name: str  # object id, pack name, manifest/index name, or config path
     reason: str
     lost: bool  # True: nothing left to read it from; False: a second copy still serves
@@ -39,6 +42,7 @@ class VerifyReport:
     snapshots_checked: int = 0
     indexes_checked: int = 0
     packs_checked: int = 0
+    packs_hashed: int = 0  # of those, compared by the SHA-256 the target reports, not size
     packs_read: int = 0
     objects_read: int = 0
 
@@ -115,11 +119,13 @@ async def _check_keys(repo: Repository, report: VerifyReport) -> None:
             report.problems.append(Damage("key", key_id, "; ".join(bad), lost=lost))
 
 
-async def _check_copies(repo: Repository, kind: str, name: str, report: VerifyReport) -> None:
+async def _check_copies(
+    repo: Repository, kind: str, name: str, report: VerifyReport, opener: Opener = open_copy
+) -> None:
     bad: list[str] = []
     for path in copy_paths(kind, name):
         try:
-            await read_copy(repo.target, repo.key, kind, name, path)
+            await read_copy(repo.target, repo.key, kind, name, path, opener)
         except ObjectMissing:
             bad.append(f"{path} missing")
         except BackupError as exc:
@@ -145,6 +151,10 @@ async def _check_metadata(repo: Repository, report: VerifyReport) -> None:
     for name in base.indexes if base else ():
         report.indexes_checked += 1
         await _check_copies(repo, "index", name, report)
+    for dict_id in sorted(set(base.dicts.values()) if base else ()):
+        if dict_id in repo.index:
+            continue  # written before dictionaries were stored apart: checked with its pack
+        await _check_copies(repo, DICT_KIND, dict_id, report, open_dict)
 
 
 async def _check_pack_sizes(repo: Repository, report: VerifyReport) -> set[str]:
@@ -171,6 +181,14 @@ async def _check_pack_sizes(repo: Repository, report: VerifyReport) -> set[str]:
                         report.problems.append(
                             Damage("object", object_id, "cut off by truncation", True, pack)
                         )
+        elif info.sha256 is not None:
+            report.packs_hashed += 1
+            if info.sha256 != pack:
+                # Which objects suffered only reading the pack tells (--read-data).
+                report.problems.append(
+                    Damage("pack", pack, f"content does not match its name (SHA-256 "
+                           f"{info.sha256})", lost=False)
+                )  # fmt: skip
     return skip
 
 

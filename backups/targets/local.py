@@ -176,7 +176,7 @@ class LocalTarget:
             modified = datetime.fromtimestamp(self._path(name).stat().st_mtime, UTC)
         except (ObjectMissing, FileNotFoundError):
             return None
-        return ObjectInfo(name=name, size=size, etag=etag, modified=modified)
+        return ObjectInfo(name=name, size=size, etag=etag, modified=modified, sha256=etag)
 
     def _list(self, prefix: str) -> list[ObjectInfo]:
         # walk only the deepest folder the prefix pins down, then filter by string prefix

@@ -58,6 +58,13 @@ async def backup_and_record(
         severity="warning" if result.unreadable_blobs else "info",
         data={"target": where, **result.summary()},
     )
+    if result.lost_objects:
+        await store.log_event(
+            "backup.healed",
+            f"snapshot {result.snapshot} to {where}: {result.healed_objects} of "
+            f"{result.lost_objects} objects of lost or damaged packs stored again",
+            data={"target": where, **result.summary()},
+        )
     return result
 
 

@@ -22,6 +22,7 @@ import zstandard
 
 from backups.errors import BackupError, ObjectMissing, PreconditionFailed
 from backups.packs import pack_path
+from backups.reindex import forget_lost_packs
 from backups.repository import Repository
 from syncd.backup.deltas import (
     DELTA_TABLE,
@@ -70,6 +71,10 @@ class BackupResult:
     packs_checked: int = 0
     unreadable_blobs: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    # Objects of packs found missing or damaged at the start, and how many of them this
+    # backup stored again (the rest the store no longer has, or no longer needs).
+    lost_objects: int = 0
+    healed_objects: int = 0
 
     def summary(self) -> dict[str, object]:
         return {
@@ -79,6 +84,8 @@ class BackupResult:
             "bytes_added": self.bytes_added,
             "packs_checked": self.packs_checked,
             "unreadable_blobs": self.unreadable_blobs[:20],
+            "lost_objects": self.lost_objects,
+            "healed_objects": self.healed_objects,
         }
 
 
@@ -152,6 +159,9 @@ async def run_backup(
     store: Store, repo: Repository, *, tags: Sequence[str] = (), progress: Progress = _quiet
 ) -> BackupResult:
     started = time.monotonic()
+    # Whatever a lost or damaged pack held leaves the index first, so every decision below
+    # (`repo.has`, reuse of the previous snapshot) sees it as absent and stores it again.
+    healing = await forget_lost_packs(repo)
     packs_before = set(repo.index.pack_sizes())
     prev = await previous_snapshot(repo)
     tree: dict[str, str] = {}
@@ -250,6 +260,8 @@ async def run_backup(
         tree[BLOBS_ENTRY] = await _add_held(repo, held)
     progress("commit", 0, 0)
     result.snapshot = await _commit(repo, tree, tags)
+    result.lost_objects = len(healing.lost)
+    result.healed_objects = sum(1 for oid in healing.lost if repo.has(oid))
     result.packs_checked, result.bytes_added = await check_new_packs(repo, packs_before)
     result.seconds = time.monotonic() - started
     return result

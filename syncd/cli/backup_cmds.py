@@ -89,6 +89,11 @@ def backup_run(config_file: Path | None, target_key: str | None, tags: tuple[str
             f"{result.chunks_added} table chunks new, {result.bytes_added / 1e6:.2f} MB added, "
             f"{result.packs_checked} new packs checked, {result.seconds:.1f} s"
         )
+        if result.lost_objects:
+            click.echo(
+                f"healed: {result.healed_objects} of {result.lost_objects} objects of lost or "
+                "damaged packs stored again"
+            )
         for sha in result.unreadable_blobs:
             click.echo(f"warning: blob {sha} is unreadable in the store and was not backed up")
 

@@ -1,0 +1,123 @@
+"""Bringing the index back in line with the packs that are really there.
+
+The index is what every backup decides by: an object it lists is never uploaded again. So a
+pack that is gone, or no longer what was indexed (truncated, overwritten), must leave the
+index, or its objects stay lost for good. Packs describe themselves (a sealed trailer with
+every object's id, offset, length and flags: all an index entry holds), so an index lost in
+both copies is rebuilt from them.
+
+- `forget_lost_packs` runs at the start of every backup: one listing of `data/` shows which
+  indexed packs are missing or of the wrong size. Missing packs are forgotten; from a
+  resized one the records that still open are copied into a new pack, and the rest is
+  forgotten. The backup then uploads again every lost object the store still has.
+- `rebuild_index` is the repair step: the same, plus indexing every pack no live index
+  covers, then publishing the result at once.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from backups.errors import BackupError
+from backups.index import Location
+from backups.manifest import Manifest
+from backups.packs import pack_path
+from backups.repository import Repository
+from backups.targets.base import Target
+
+
+@dataclass(frozen=True)
+class PackCheck:
+    gone: frozenset[str]  # indexed, not in the target
+    resized: frozenset[str]  # indexed with another size than the target's
+    unindexed: frozenset[str]  # in the target, in no live index
+
+
+def compare_packs(indexed: Mapping[str, int], present: Mapping[str, int]) -> PackCheck:
+    """Indexed pack sizes against the target's listing (pure)."""
+    return PackCheck(
+        frozenset(p for p in indexed if p not in present),
+        frozenset(p for p, size in indexed.items() if p in present and present[p] != size),
+        frozenset(p for p in present if p not in indexed),
+    )
+
+
+async def present_packs(target: Target) -> dict[str, int]:
+    """Every pack in the target with its size, from one listing."""
+    return {info.name.rsplit("/", 1)[-1]: info.size async for info in target.list("data/")}
+
+
+@dataclass
+class Healing:
+    gone: set[str] = field(default_factory=set)
+    damaged: set[str] = field(default_factory=set)
+    lost: set[str] = field(default_factory=set)  # object ids no pack gives back any more
+    salvaged: int = 0  # objects copied out of damaged packs
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.gone or self.damaged)
+
+
+async def forget_lost_packs(repo: Repository) -> Healing:
+    """Drop missing and resized packs from the index, keeping what still reads of them."""
+    check = compare_packs(repo.index.pack_sizes(), await present_packs(repo.target))
+    healing = Healing(set(check.gone), set(check.resized))
+    if not healing.changed:
+        return healing
+    by_pack = repo.index.by_pack()
+    for pack in check.gone:
+        healing.lost.update(oid for oid, _ in by_pack[pack])
+    repo.forget_packs(set(check.gone))
+    for pack in sorted(check.resized):
+        await _salvage(repo, pack, by_pack[pack], healing)
+    return healing
+
+
+async def _salvage(
+    repo: Repository, pack: str, objects: list[tuple[str, Location]], healing: Healing
+) -> None:
+    """Forget `pack`, then store again each of its records that still opens."""
+    good: list[tuple[str, bytes, int]] = []
+    try:
+        data = await repo.target.get(pack_path(pack))
+    except BackupError:
+        data = b""
+    for object_id, loc in objects:
+        try:
+            await repo.reader.open_in_pack(object_id, loc, data)
+        except BackupError:
+            healing.lost.add(object_id)
+            continue
+        good.append((object_id, data[loc.offset : loc.offset + loc.length], loc.flags))
+    del data
+    repo.reader.forget_cache()
+    repo.forget_packs({pack})
+    for object_id, record, flags in good:
+        await repo.add_record(object_id, record, flags)
+    healing.salvaged += len(good)
+
+
+@dataclass
+class Rebuild:
+    healing: Healing
+    adopted: int  # objects indexed from packs no live index covered
+    published: str | None  # the repair record's manifest, when anything changed
+
+
+async def rebuild_index(repo: Repository) -> Rebuild:
+    """Index every pack from its trailer where no live index covers it, forget packs that are
+    gone or damaged, and publish the result (a new index, twice, under a repair record)."""
+    healing = await forget_lost_packs(repo)
+    adopted = await repo.reindex_unindexed_packs()
+    published = None
+    if healing.changed or adopted:
+        await repo.flush()
+        record = Manifest(
+            kind="repair", id=secrets.token_hex(8), time=datetime.now(UTC), parent=repo.head
+        )
+        published = await repo.publish(record)
+    return Rebuild(healing, adopted, published)
