@@ -18,7 +18,7 @@ from typing import Any
 
 from backups.copies import read_either
 from backups.index import IndexDoc
-from backups.packs import FLAG_DICT
+from backups.packs import pack_path
 from backups.repository import Repository
 from backups.targets.local import LocalTarget
 from syncd.backup.deltas import Delta, decode_map, map_chunks
@@ -47,6 +47,15 @@ class Entry:
     offset: int
     length: int
     flags: int
+    dict_id: str | None  # the dictionary its record names (read from the clear header)
+
+
+def record_dict(record: bytes) -> str | None:
+    """The dictionary a pack record names: its header (version, codec, type length, type,
+    32-byte dictionary id or zeros) is in clear, so no repository code is needed to read it."""
+    start = 3 + record[2]
+    raw = record[start : start + 32]
+    return None if raw == bytes(32) else raw.hex()
 
 
 @dataclass
@@ -76,26 +85,15 @@ class World:
         for name in (PRIMARY, SECOND, STATE):
             shutil.copytree(self.root / name, cell / name)
 
-    def pack_of(self, object_id: str) -> str:
-        for pack, entries in self.packs.items():
-            if any(e.object_id == object_id for e in entries):
-                return pack
-        raise KeyError(object_id)
-
     # --- choosing victims ------------------------------------------------------------------
 
     def data_pack(self) -> str:
-        """The pack with the most blobs that holds no dictionary: an ordinary data pack."""
-        dict_packs = self.dict_packs()
-        candidates = [p for p in self.packs if p not in dict_packs]
-        return max(candidates, key=lambda p: (len(self.blobs_in(p)), p))
+        """The pack holding the most blobs."""
+        return max(self.packs, key=lambda p: (len(self.blobs_in(p)), p))
 
-    def dict_packs(self) -> set[str]:
-        return {self.pack_of(d) for d in self.dicts.values()}
-
-    def dict_pack(self) -> str:
-        """The pack holding the first site's dictionary (and, with it, some of its pages)."""
-        return self.pack_of(self.dicts[min(self.dicts)])
+    def compressed_with(self, dict_id: str) -> set[str]:
+        """The objects whose records need dictionary `dict_id` to be read."""
+        return {e.object_id for es in self.packs.values() for e in es if e.dict_id == dict_id}
 
     def blobs_in(self, pack: str) -> set[str]:
         return {e.object_id for e in self.packs[pack] if e.object_id in self.blob_shas}
@@ -180,7 +178,9 @@ async def build_world(root: Path) -> World:
     repo = await _open(root, PRIMARY)
     packs: dict[str, list[Entry]] = {p: [] for p in repo.index.pack_sizes()}
     for oid, loc in repo.index.items():
-        packs[loc.pack].append(Entry(oid, loc.offset, loc.length, loc.flags))
+        raw = (root / PRIMARY / pack_path(loc.pack)).read_bytes()
+        used = record_dict(raw[loc.offset : loc.offset + loc.length])
+        packs[loc.pack].append(Entry(oid, loc.offset, loc.length, loc.flags, used))
     deltas: dict[str, Delta] = {}
     db_chunks: dict[str, str] = {}
     for snap in await repo.list_snapshots():
@@ -206,8 +206,7 @@ async def build_world(root: Path) -> World:
         db_chunks=db_chunks,
         revisions_of=await _revisions_by_blob(store, blob_shas),
     )
-    dict_ids = {e.object_id for es in packs.values() for e in es if e.flags & FLAG_DICT}
-    assert set(world.dicts.values()) <= dict_ids and len(world.dicts) == 2, world.dicts
+    assert len(world.dicts) == 2, world.dicts  # one per site
     assert deltas, "the world must hold pages stored as deltas"
     for target in (primary, second, repo):
         await target.target.close()

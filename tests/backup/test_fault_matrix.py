@@ -42,7 +42,8 @@ from tests.support.seaweed import SeaweedServer
 # Kinds whose one copy is damaged, or both copies ("-both").
 KINDS = (
     "data-pack",
-    "dict-pack",
+    "dict-one",
+    "dict-both",
     "index-one",
     "index-both",
     "manifest-latest-one",
@@ -52,7 +53,8 @@ KINDS = (
     "HEAD",
     "config-one",
     "config-both",
-    "key",
+    "key-one",
+    "key-both",
 )
 # The cells run on SeaweedFS too (the "main cells").
 S3_CELLS = (
@@ -84,7 +86,7 @@ def _params() -> Iterator[Any]:
     for kind in KINDS:
         for fault in FAULTS:
             mode = _mode("local", kind, fault)
-            slow = kind in ("data-pack", "dict-pack") or fault in ("delete", "replace")
+            slow = kind == "data-pack" or fault in ("delete", "replace")
             marks = [pytest.mark.slow] if slow else []
             yield pytest.param(kind, fault, mode, id=f"{kind}-{fault}-{mode}", marks=marks)
 
@@ -117,12 +119,22 @@ def plan(world: World, kind: str, fault: str) -> Damage:
     every = list(range(len(snaps)))
     lost: set[str] = set()
     survivors = every
-    if kind in ("data-pack", "dict-pack"):
-        pack = world.data_pack() if kind == "data-pack" else world.dict_pack()
+    if kind == "data-pack":
+        pack = world.data_pack()
         paths = [pack_path(pack)]
         older = (intact / pack_path(world.older_pack(pack))).read_bytes()
         replacement = {paths[0]: older}
         lost = world.objects_hurt(pack, fault)
+    elif kind.startswith("dict"):
+        # the first site's dictionary; the replace fault puts the other site's in its place
+        victim, other = (d for _, d in sorted(world.dicts.items()))
+        pairs = zip(copy_paths("dict", victim), copy_paths("dict", other), strict=True)
+        replacement = {p: (intact / o).read_bytes() for p, o in pairs}
+        if kind == "dict-one":
+            replacement = dict(list(replacement.items())[:1])
+        else:
+            lost = world.compressed_with(victim)
+        paths = list(replacement)
     elif kind.startswith("index"):
         name = max(world.indexes, key=lambda n: len(world.index_packs[n]))
         both = copy_paths("index", name)
@@ -144,11 +156,12 @@ def plan(world: World, kind: str, fault: str) -> Damage:
     elif kind.startswith("config"):
         paths = ["config", "config-copy"] if kind == "config-both" else ["config"]
         replacement = {p: (foreign / p).read_bytes() for p in paths}
-    else:  # the key file
-        [key_file] = [p for p in (intact / "keys").iterdir()]
-        paths = [f"keys/{key_file.name}"]
-        replacement = {paths[0]: _first(foreign, "keys")}
-    needs_repair = kind == "config-both"
+    else:  # the key file, stored in keys/ and keys-copy/
+        [key_file] = [p.name for p in (intact / "keys").iterdir()]
+        paths = [f"keys/{key_file}", f"keys-copy/{key_file}"]
+        paths = paths if kind == "key-both" else paths[:1]
+        replacement = {p: _first(foreign, "keys") for p in paths}
+    needs_repair = kind in ("config-both", "key-both")
     return Damage(paths, replacement, lost, survivors, needs_repair)
 
 
@@ -339,9 +352,12 @@ async def _check_after(
             now = await content(state_store)
         finally:
             await state_store.close()
-        checks = [(listed[0], now, set[str]())]
-        checks += [(world.snaps[g].id, world.snaps[g].state, lost) for g in damage.survivors]
-        for n, (snap, state, may_lose) in enumerate(checks):
+        checks = [("the new snapshot", listed[0], now, set[str]())]
+        checks += [
+            (f"generation {g}", world.snaps[g].id, world.snaps[g].state, lost)
+            for g in damage.survivors
+        ]
+        for n, (what, snap, state, may_lose) in enumerate(checks):
             url, blobs = _url(cell, f"after-{n}")
             fresh = await open_fresh_store(url, blobs)
             try:
@@ -350,7 +366,10 @@ async def _check_after(
             finally:
                 await fresh.close()
             gone = set(state["blobs"]) - set(got["blobs"])
-            assert gone <= may_lose, f"snapshot {snap} lost more after prune: {sorted(gone)[:3]}"
+            assert gone <= may_lose, (
+                f"{what} ({snap}) lacks {len(gone - may_lose)} blobs after backup and prune, "
+                f"e.g. {sorted(gone - may_lose)[0]}"
+            )
             assert got == _without(state, gone)
             if not may_lose:
                 assert report.complete, report.lines()
