@@ -112,7 +112,8 @@ async def rebuild_index(repo: Repository) -> Rebuild:
     """Index every pack from its trailer where no live index covers it, forget packs that are
     gone or damaged, and publish the result (a new index, twice, under a repair record)."""
     healing = await forget_lost_packs(repo)
-    adopted = await repo.reindex_unindexed_packs()
+    await repo.reindex_unindexed_packs()
+    adopted = repo.adopted_objects  # opening adopts the packs of an index lost in both copies
     published = None
     if healing.changed or adopted:
         await repo.flush()

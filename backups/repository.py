@@ -145,6 +145,8 @@ class Repository:
         # Packs dropped from the index this session (lost or damaged): the next publish
         # replaces the inherited indexes, which still list them, by one of its own.
         self._forgotten: set[str] = set()
+        # Objects indexed from pack trailers since the last publish, which will index them.
+        self.adopted_objects = 0
 
     def _adopt(self, state: _State) -> None:
         self._state = state
@@ -350,6 +352,7 @@ class Repository:
         self._unpublished = []
         self._deduped = set()
         self._forgotten = set()
+        self.adopted_objects = 0
         return name
 
     async def _heal_manifest_copies(self, name: str | None) -> None:
@@ -414,6 +417,7 @@ class Repository:
             self.index.add_pack(name, len(data), entries)
             self._writer.session.add_pack(name, len(data), entries)
             found += len(entries)
+        self.adopted_objects += found
         return found
 
     # --- reading -------------------------------------------------------------------------
