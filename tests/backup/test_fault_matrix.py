@@ -72,6 +72,7 @@ S3_PREFIX = "syncd"
 LOG = os.environ.get("SYNCD_FAULT_MATRIX_LOG")
 _LOST_REVISION = re.compile(r"^lost: ([^:]+):(.+) revision (\d+) \(")
 _LOST_BLOB = re.compile(r"^lost: blob ([0-9a-f]{64}) ")
+_WHERE = re.compile(r"target primary \([^)]*\): ")
 
 
 def _mode(target: str, kind: str, fault: str) -> str:
@@ -222,9 +223,14 @@ class Outcome:
     notes: list[str] = field(default_factory=list)
 
 
-def _first_line(out: str, err: str) -> str:
-    lines = [ln for ln in (err.strip() or out.strip()).splitlines() if ln.strip()]
-    return lines[0][:160] if lines else ""
+def _first_line(text: str) -> str:
+    """The first line of a command's output, without the cell's temporary folder names."""
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    return _WHERE.sub("", lines[0])[:200] if lines else ""
+
+
+def _lines_with(text: str, word: str) -> str:
+    return "\n".join(ln for ln in text.splitlines() if word in ln)
 
 
 def _lost_listed(out: str) -> tuple[set[tuple[str, str, int]], set[str]]:
@@ -291,27 +297,28 @@ def run_cell(
     code, out, err = cli(
         "backup", "verify", *(["--read-data"] if outcome.mode == "read-data" else [])
     )
-    outcome.verify = f"exit {code}: {_first_line(out, err)}"
+    outcome.verify = f"exit {code}: {_first_line(out + err)}"
     _clean(code, err)
     assert code != 0, f"verify missed the damage:\n{out}"
 
     if damage.needs_repair:
         code, out, err = cli("backup", "init")
-        outcome.init = f"exit {code}: {_first_line(out, err)}"
+        outcome.init = f"exit {code}: {_first_line(err + out)}"
         _clean(code, err)
         assert code != 0, "backup init must refuse to initialise over a repository"
         code, out, err = cli("backup", "repair", "--recovery-key", key)
-        outcome.repair = f"exit {code}: {_first_line(out, err)}"
+        outcome.repair = f"exit {code}: {_first_line(err + out)}"
         assert code == 0, err
 
     # (b) restore loses exactly the damaged object's own content, and lists it
     url, blobs = _url(cell, "restored")
     code, out, err = cli("restore", "latest", "--store", url, "--recovery-key", key)
-    outcome.restore = f"exit {code}: {_first_line(out, err)}"
+    outcome.restore = f"exit {code}: {_first_line(err + out)}"
     _clean(code, err)
     assert code == (4 if want_revisions else 0), out + err
     assert f"restored snapshot {newest.id}" in out
     revisions, listed_blobs = _lost_listed(out)
+    outcome.restore = f"exit {code}: {len(revisions)} revisions listed lost"
     assert revisions == want_revisions
     assert listed_blobs <= lost_blobs
     got = asyncio.run(_restored(url, blobs))
@@ -321,17 +328,17 @@ def run_cell(
     url, blobs = _url(cell, "with-fallback")
     args = ("restore", "latest", "--store", url, "--recovery-key", key, "--fallback", SECOND)
     code, out, err = cli(*args)
-    outcome.fallback = f"exit {code}: {_first_line(out, err)}"
+    outcome.fallback = f"exit {code}: {_first_line(err + _lines_with(out, 'fallback'))}"
     assert code == 0, out + err
     assert asyncio.run(_restored(url, blobs)) == newest.state
 
     # (d) the next backup and prune keep what is needed and leave a complete latest snapshot
     code, out, err = cli("backup", "run")
-    outcome.backup = f"exit {code}: {_first_line(out, err)}"
+    outcome.backup = f"exit {code}: {_first_line(err + out)}"
     assert code == 0, err
     for _ in range(2):  # the first run marks, the second deletes what is still unreachable
         code, out, err = cli("backup", "prune", "--grace", "0s")
-        outcome.prune = f"exit {code}: {_first_line(err, '') or out.splitlines()[-1]}"
+        outcome.prune = f"exit {code}: {_first_line(err + _lines_with(out, 'deleted'))}"
         assert code == 0, err
     outcome.after = asyncio.run(_check_after(world, cell, open_target, damage, lost_blobs))
 
