@@ -88,12 +88,18 @@ def encode_head(key: bytes, repo_id: str, manifest: str) -> bytes:
 
 
 def decode_head(key: bytes, repo_id: str, sealed: bytes) -> str:
+    owner, manifest = read_head(key, sealed)
+    if owner != repo_id:
+        raise ObjectDamaged("HEAD: unparseable (HEAD belongs to another repository)")
+    return manifest
+
+
+def read_head(key: bytes, sealed: bytes) -> tuple[str, str]:
+    """The repository id and manifest name HEAD holds (repair reads the id from it)."""
     raw = unseal(key, sealed, _HEAD_AD, HEAD_PATH)
     try:
         doc = json.loads(raw)
-        if doc["repository"] != repo_id:
-            raise ValueError("HEAD belongs to another repository")
-        return str(doc["manifest"])
+        return str(doc["repository"]), str(doc["manifest"])
     except (ValueError, KeyError, TypeError) as exc:
         raise ObjectDamaged(f"HEAD: unparseable ({exc})") from None
 

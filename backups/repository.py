@@ -355,6 +355,19 @@ class Repository:
         self.adopted_objects = 0
         return name
 
+    async def rewrite_head(self) -> bool:
+        """Point HEAD at the newest manifest when it does not; whether anything was written."""
+        if self._state.head_problem is None:
+            return False
+        if self._state.head is None:
+            await self.target.delete(HEAD_PATH)  # it names nothing that is still there
+            self._state.etag = None
+        else:
+            sealed = encode_head(self._key, self.id, self._state.head)
+            self._state.etag = await self.target.put_if_match(HEAD_PATH, sealed, self._state.etag)
+        self._state.head_problem = None
+        return True
+
     async def _heal_manifest_copies(self, name: str | None) -> None:
         """Rewrite a lost or damaged copy of the manifest a new one is about to follow."""
         if name is None or name not in self._state.scan.bad_copies:
@@ -460,6 +473,18 @@ class Repository:
             if scan.manifests[name].kind == "snapshot":
                 snaps.append(_snapshot(name, scan.manifests[name], scan.generations[name], True))
         return snaps
+
+    async def read_indexes_of(self, snapshot: Snapshot) -> None:
+        """Also look objects up in the indexes a detached snapshot lists: its objects may sit
+        in packs that only those name (a side branch's own session)."""
+        for name in self._state.scan.manifests[snapshot.manifest].indexes:
+            if name in self.live_indexes:
+                continue
+            try:
+                raw, _ = await read_either(self.target, self._key, "index", name)
+            except (RepositoryCorrupt, ObjectDamaged):
+                continue  # its objects read as missing, and the restore says so
+            self.index.merge(IndexDoc.decode(raw, f"index/{name}"))
 
     async def snapshot(self, snapshot_id: str) -> Snapshot:
         for snap in await self.list_snapshots():

@@ -35,14 +35,19 @@ async def backup_and_record(
     *,
     tags: Sequence[str] = (),
     progress: Progress | None = None,
+    allow_other_store: bool = False,
 ) -> BackupResult:
     """One backup with its outcome in the event log."""
     try:
         with backup_errors(where):
             if progress is None:
-                result = await run_backup(store, repo, tags=tags)
+                result = await run_backup(
+                    store, repo, tags=tags, allow_other_store=allow_other_store
+                )
             else:
-                result = await run_backup(store, repo, tags=tags, progress=progress)
+                result = await run_backup(
+                    store, repo, tags=tags, progress=progress, allow_other_store=allow_other_store
+                )
     except Exception as exc:
         await store.log_event(
             "backup.failed",

@@ -44,10 +44,12 @@ from syncd.backup.dump import (
     read_snapshot,
 )
 from syncd.backup.fingerprint import table_fingerprint
+from syncd.backup.ownership import check_owner
 from syncd.backup.reuse import BLOB_TABLES, held_blob_entries, previous_snapshot, reusable_table
 from syncd.backup.rows import BLOBS_ENTRY, meta_name, recopy, tree_name
 from syncd.errors import StoreError
 from syncd.store.blobs import decompress_verified
+from syncd.store.identity import store_id
 from syncd.store.store import Store
 
 Progress = Callable[[str, int, int], None]
@@ -156,9 +158,16 @@ async def _add_copy(repo: Repository, body: bytes) -> tuple[str, bool]:
 
 
 async def run_backup(
-    store: Store, repo: Repository, *, tags: Sequence[str] = (), progress: Progress = _quiet
+    store: Store,
+    repo: Repository,
+    *,
+    tags: Sequence[str] = (),
+    progress: Progress = _quiet,
+    allow_other_store: bool = False,
 ) -> BackupResult:
     started = time.monotonic()
+    owner = await store_id(store.engine)
+    check_owner(await repo.list_snapshots(), owner, allow_other=allow_other_store)
     # Whatever a lost or damaged pack held leaves the index first, so every decision below
     # (`repo.has`, reuse of the previous snapshot) sees it as absent and stores it again.
     healing = await forget_lost_packs(repo)
@@ -259,7 +268,7 @@ async def run_backup(
         # With the second copies, in a small pack: the next backup reads these lists back.
         tree[BLOBS_ENTRY] = await _add_held(repo, held)
     progress("commit", 0, 0)
-    result.snapshot = await _commit(repo, tree, tags)
+    result.snapshot = await _commit(repo, tree, tags, owner)
     result.lost_objects = len(healing.lost)
     result.healed_objects = sum(1 for oid in healing.lost if repo.has(oid))
     result.packs_checked, result.bytes_added = await check_new_packs(repo, packs_before)
@@ -407,13 +416,13 @@ async def _verified(sha: str, stored: bytes) -> bytes:
     return decompress_verified(sha, stored)
 
 
-async def _commit(repo: Repository, tree: dict[str, str], tags: Sequence[str]) -> str:
+async def _commit(repo: Repository, tree: dict[str, str], tags: Sequence[str], owner: str) -> str:
     try:
-        return await repo.commit_snapshot(tree, tags)
+        return await repo.commit_snapshot(tree, tags, store=owner)
     except PreconditionFailed:
         # Another writer advanced HEAD meanwhile: adopt its HEAD and publish on top of it.
         await repo.rebase()
-        return await repo.commit_snapshot(tree, tags)
+        return await repo.commit_snapshot(tree, tags, store=owner)
 
 
 async def check_new_packs(repo: Repository, before: set[str]) -> tuple[int, int]:
