@@ -312,3 +312,27 @@ def test_a_repository_written_by_syncd_before_generations_opens_and_restores(
     code, out, err = cli("backup", "repair")
     assert code == 0 and "keys-copy/" in out, err
     assert cli("backup", "verify", "--read-data")[0] == 0
+
+
+def test_lost_latest_manifest_and_pack_restore_reaches_the_fallback(
+    tmp_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    nas, copy = tmp_path / "nas", tmp_path / "copy"
+    targets = local_target(nas) + 'passphrase = { env = "SYNCD_TEST_PASSPHRASE" }\n\n'
+    targets += "[[backup_targets]]\n" + local_target(copy).replace('"nas"', '"copy"')
+    setup = Setup(tmp_path, targets, lambda: LocalTarget(nas), {})
+    cli = _cli(setup, capsys, monkeypatch)
+    first = asyncio.run(_fill(tmp_path / "state", items=4))
+    for key in ("nas", "copy"):
+        assert cli("backup", "init", "--target", key)[0] == 0
+        assert cli("backup", "run", "--target", key)[0] == 0
+    asyncio.run(_fill(tmp_path / "state", items=2, start=4))
+    assert cli("backup", "run", "--target", "nas")[0] == 0
+    names = sorted((nas / "snapshots").iterdir(), key=lambda p: p.stat().st_mtime_ns)
+    for prefix in ("snapshots", "snapshots-copy"):
+        (nas / prefix / names[-1].name).unlink()  # the latest manifest, both copies
+    packs = sorted((nas / "data").glob("*/*"), key=lambda p: p.stat().st_mtime_ns)
+    packs[1].unlink()  # blobs of the first backup, which the copy holds too
+    code, got, log = setup.restore(cli, "latest", "--fallback", "copy")
+    assert code == 0, log
+    assert "objects came from the fallback target" in log and got == first
