@@ -46,16 +46,17 @@ async def forget(
     """Apply `policy` to the chain's snapshots, and forget the snapshots whose ids are in
     `drop` whatever the policy says (detached ones too: nothing else ever forgets those)."""
     now = now or datetime.now(UTC)
-    walk = await repo.chain()
-    if walk.broken:
-        raise RepositoryCorrupt("manifest chain is broken; run verify before forgetting")
     dropped = await _drop_detached(repo, drop)
+    walk = await repo.chain()
     snaps = [lk for lk in walk.links if lk.manifest.kind == "snapshot"]
     kept = decide([(lk.manifest.id, lk.manifest.time) for lk in snaps], policy, now)
     kept = {sid: why for sid, why in kept.items() if sid not in drop}
     gone = [lk.manifest.id for lk in snaps if lk.manifest.id not in kept]
     if not gone:
         return ForgetResult(kept, dropped)
+    if walk.broken:
+        # Cutting a chain whose end is unknown could drop what lies beyond the break.
+        raise RepositoryCorrupt("manifest chain is broken; run verify before forgetting")
     keep_names = {lk.name for lk in snaps if lk.manifest.id in kept}
     plan = plan_forget(walk.links, keep_names)
     record = Manifest(

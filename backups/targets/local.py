@@ -170,6 +170,8 @@ class LocalTarget:
             return self._path(name).read_bytes()
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
             raise ObjectMissing(f"{name} is not in {self.root}") from exc
+        except PermissionError as exc:
+            raise TargetError(f"{name} in {self.root} cannot be read: {exc.strerror}") from None
 
     def _digest(self, name: str) -> tuple[int, str]:
         digest = hashlib.sha256()
@@ -181,6 +183,8 @@ class LocalTarget:
                     size += len(chunk)
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
             raise ObjectMissing(f"{name} is not in {self.root}") from exc
+        except PermissionError as exc:
+            raise TargetError(f"{name} in {self.root} cannot be read: {exc.strerror}") from None
         return size, digest.hexdigest()
 
     def _head(self, name: str) -> ObjectInfo | None:
