@@ -7,9 +7,11 @@ every object's id, offset, length and flags: all an index entry holds), so an in
 both copies is rebuilt from them.
 
 - `forget_lost_packs` runs at the start of every backup: one listing of `data/` shows which
-  indexed packs are missing or of the wrong size. Missing packs are forgotten; from a
-  resized one the records that still open are copied into a new pack, and the rest is
-  forgotten. The backup then uploads again every lost object the store still has.
+  indexed packs are missing or of the wrong size, and one of `damaged/` which packs a
+  verify or a read-back found changed in place (a listing cannot show that). Missing packs
+  are forgotten; from a damaged one the records that still open are copied into a new pack,
+  and the rest is forgotten. The backup then uploads again every lost object the store
+  still has.
 - `rebuild_index` is the repair step: the same, plus indexing every pack no live index
   covers, then publishing the result at once.
 """
@@ -21,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from backups.errors import BackupError
+from backups.errors import BackupError, ObjectMissing
 from backups.index import Location
 from backups.manifest import Manifest
 from backups.packs import pack_path
@@ -50,6 +52,51 @@ async def present_packs(target: Target) -> dict[str, int]:
     return {info.name.rsplit("/", 1)[-1]: info.size async for info in target.list("data/")}
 
 
+# A pack found changed in place is named by an empty object under this prefix. The mark is
+# only a hint: the backup checks the pack's hash before it acts, so a forged mark costs one
+# hash, never data; prune removes marks once their pack has left the index.
+DAMAGED_PREFIX = "damaged/"
+
+
+async def mark_damaged(target: Target, packs: set[str]) -> None:
+    """Leave a mark for the next backup; skipped where these credentials cannot write (the
+    next verify or read-back finds the pack again)."""
+    for pack in sorted(packs):
+        try:
+            await target.put(DAMAGED_PREFIX + pack, b"")
+        except (BackupError, OSError):
+            return
+
+
+async def marked_damaged(target: Target) -> set[str]:
+    return {info.name[len(DAMAGED_PREFIX) :] async for info in target.list(DAMAGED_PREFIX)}
+
+
+async def clear_damage_marks(repo: Repository) -> int:
+    """Remove the marks of packs no longer indexed (healed); how many."""
+    indexed = repo.index.pack_sizes()
+    done = [pack for pack in await marked_damaged(repo.target) if pack not in indexed]
+    for pack in done:
+        await repo.target.delete(DAMAGED_PREFIX + pack)
+    return len(done)
+
+
+async def _changed_in_place(target: Target, packs: set[str]) -> set[str]:
+    changed = set()
+    for pack in packs:
+        try:
+            info = await target.head(pack_path(pack))
+            if info is None or info.sha256 is None:
+                _, digest = await target.digest(pack_path(pack))
+            else:
+                digest = info.sha256
+        except ObjectMissing:
+            continue  # the listing's business: forgotten at the next backup
+        if digest != pack:
+            changed.add(pack)
+    return changed
+
+
 @dataclass
 class Healing:
     gone: set[str] = field(default_factory=set)
@@ -63,16 +110,20 @@ class Healing:
 
 
 async def forget_lost_packs(repo: Repository) -> Healing:
-    """Drop missing and resized packs from the index, keeping what still reads of them."""
-    check = compare_packs(repo.index.pack_sizes(), await present_packs(repo.target))
-    healing = Healing(set(check.gone), set(check.resized))
+    """Drop missing and damaged packs from the index, keeping what still reads of them."""
+    indexed = repo.index.pack_sizes()
+    check = compare_packs(indexed, await present_packs(repo.target))
+    marked = await marked_damaged(repo.target)
+    suspect = {p for p in marked if p in indexed} - check.gone - check.resized
+    changed = await _changed_in_place(repo.target, suspect) if suspect else set()
+    healing = Healing(set(check.gone), set(check.resized) | changed)
     if not healing.changed:
         return healing
     by_pack = repo.index.by_pack()
     for pack in check.gone:
         healing.lost.update(oid for oid, _ in by_pack[pack])
     repo.forget_packs(set(check.gone))
-    for pack in sorted(check.resized):
+    for pack in sorted(healing.damaged):
         await _salvage(repo, pack, by_pack[pack], healing)
     return healing
 

@@ -17,7 +17,7 @@ import pytest
 from backups.errors import BackupError
 from backups.packs import FLAG_DICT, pack_path
 from backups.prune import mark, sweep
-from backups.reindex import rebuild_index
+from backups.reindex import clear_damage_marks, marked_damaged, rebuild_index
 from backups.repository import Repository
 from backups.targets.base import Target
 from backups.targets.local import LocalTarget
@@ -183,18 +183,22 @@ async def test_both_copies_of_an_index_lost_lose_nothing_and_restore_rebuilds(
     assert (await verify(await backed.open(), read_data=True)).ok
 
 
-@pytest.mark.parametrize("how", ["delete", "truncate"])
+@pytest.mark.parametrize("how", ["delete", "truncate", "flip"])
 async def test_the_next_backup_heals_a_lost_pack(backed: Backed, how: str) -> None:
     repo = await backed.open()
     blobs = set((await content(backed.store))["blobs"])
     packs = [loc.pack for oid, loc in repo.index.items() if oid in blobs]
     victim = max(set(packs), key=packs.count)
     path = pack_path(victim)
+    raw = backed.place.read(path)
     if how == "delete":
         backed.place.delete(path)
-    else:
-        raw = backed.place.read(path)
+    elif how == "truncate":
         backed.place.write(path, raw[: len(raw) // 2])
+    else:
+        middle = len(raw) // 2
+        backed.place.write(path, raw[:middle] + bytes([raw[middle] ^ 1]) + raw[middle + 1 :])
+    # Plain verify: a listing would not show the flip, so verify leaves a mark for the backup.
     assert not (await verify(await backed.open())).ok
 
     result = await backup_and_record(backed.store, await backed.open(), "the test target")
@@ -219,6 +223,9 @@ async def test_the_next_backup_heals_a_lost_pack(backed: Backed, how: str) -> No
     repo = await backed.open()
     assert await _unreadable(repo) == set()
     assert (await verify(repo, read_data=True)).ok
+    assert victim not in repo.index.pack_sizes()
+    await clear_damage_marks(repo)
+    assert await marked_damaged(repo.target) == set()
     for n, snapshot in enumerate(backed.snapshots):
         fresh, restored = await _restore(backed, f"again{n}", snapshot)
         await fresh.close()
