@@ -14,6 +14,9 @@ both copies is rebuilt from them.
   still has.
 - `rebuild_index` is the repair step: the same, plus indexing every pack no live index
   covers, then publishing the result at once.
+- `repair_dicts` writes a lost or damaged dictionary copy again from the good one, and
+  copies dictionaries that an older repository kept in a data pack out of it.
+- `repair_data` runs both for `syncd backup repair`, saying what it did.
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from backups.errors import BackupError, ObjectMissing
+from backups.dicts import read_dict, seal_dict, write_dict
+from backups.errors import BackupError, ObjectLocked, ObjectMissing, RepositoryCorrupt
 from backups.index import Location
 from backups.manifest import Manifest
 from backups.packs import pack_path
@@ -173,3 +177,47 @@ async def rebuild_index(repo: Repository) -> Rebuild:
         )
         published = await repo.publish(record)
     return Rebuild(healing, adopted, published)
+
+
+async def repair_dicts(repo: Repository) -> list[str]:
+    """Both copies of every dictionary in use, good again where one is; what was done."""
+    done: list[str] = []
+    for dict_id in sorted(set(repo.dicts.values())):
+        try:
+            data, problems = await read_dict(repo.target, repo.key, dict_id)
+        except RepositoryCorrupt:
+            if dict_id not in repo.index:
+                done.append(f"dictionary {dict_id}: both copies lost, nothing to copy from")
+                continue
+            data = await repo.reader.dictionary(dict_id)
+            await write_dict(repo.target, repo.key, dict_id, data, repo.lock_for)
+            done.append(f"dictionary {dict_id}: copied out of its data pack, twice")
+            continue
+        for problem in problems:
+            try:
+                await repo.target.put(problem.path, seal_dict(repo.key, dict_id, data))
+            except ObjectLocked:
+                done.append(f"{problem.path}: {problem.reason}; locked, left as it is")
+                continue
+            done.append(f"{problem.path}: {problem.reason}; written again")
+    return done
+
+
+async def repair_data(repo: Repository, report: list[str]) -> None:
+    """Repair step: indexes and dictionaries brought back in line with what is stored."""
+    report.extend(await repair_dicts(repo))
+    rebuilt = await rebuild_index(repo)
+    h = rebuilt.healing
+    if h.gone:
+        report.append(f"forgot {len(h.gone)} missing packs ({len(h.lost)} objects lost)")
+    if h.damaged:
+        report.append(
+            f"retired {len(h.damaged)} damaged packs: {h.salvaged} objects copied to new "
+            "packs, the rest forgotten"
+        )
+    if rebuilt.adopted:
+        report.append(f"indexed {rebuilt.adopted} objects from packs no index covered")
+    if rebuilt.published:
+        report.append(f"published a new index (repair record {rebuilt.published})")
+        if h.lost:
+            report.append("the next `syncd backup run` stores again what the store still has")

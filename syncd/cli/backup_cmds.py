@@ -1,4 +1,4 @@
-"""`syncd backup init|run|list|verify|key export|prune` and `syncd restore`."""
+"""`syncd backup init|run|list|verify|repair|key export|prune` and `syncd restore`."""
 
 from __future__ import annotations
 
@@ -167,6 +167,32 @@ def backup_verify(
         click.echo("no problems found")
 
     run(action())
+
+
+@backup_group.command("repair")
+@config_option
+@target_option
+def backup_repair(config_file: Path | None, target_key: str | None) -> None:
+    """Rebuild what can be rebuilt: indexes from the packs, dictionary copies; forget packs
+    that are gone, so that the next `backup run` stores their objects again."""
+    from backups.reindex import repair_data
+    from syncd.backup.access import backup_errors, configured_target, describe, open_configured
+
+    config = read_config(config_file)
+    where = describe(configured_target(config, target_key)[1])
+
+    async def action() -> list[str]:
+        repo = await open_configured(config, target_key)
+        report: list[str] = []
+        try:
+            with backup_errors(where):
+                await repair_data(repo, report)
+        finally:
+            await repo.target.close()
+        return report
+
+    for line in run(action()) or ["nothing to repair"]:
+        click.echo(line)
 
 
 @backup_group.group("key")
