@@ -39,7 +39,6 @@ from backups.targets.base import Target
 class PackCheck:
     gone: frozenset[str]  # indexed, not in the target
     resized: frozenset[str]  # indexed with another size than the target's
-    unindexed: frozenset[str]  # in the target, in no live index
 
 
 def compare_packs(indexed: Mapping[str, int], present: Mapping[str, int]) -> PackCheck:
@@ -47,7 +46,6 @@ def compare_packs(indexed: Mapping[str, int], present: Mapping[str, int]) -> Pac
     return PackCheck(
         frozenset(p for p in indexed if p not in present),
         frozenset(p for p, size in indexed.items() if p in present and present[p] != size),
-        frozenset(p for p in present if p not in indexed),
     )
 
 
@@ -179,15 +177,17 @@ async def rebuild_index(repo: Repository) -> Rebuild:
     return Rebuild(healing, adopted, published)
 
 
-async def repair_dicts(repo: Repository) -> list[str]:
-    """Both copies of every dictionary in use, good again where one is; what was done."""
+async def repair_dicts(repo: Repository) -> tuple[list[str], list[str]]:
+    """Both copies of every dictionary in use, good again where one is: what was rewritten,
+    and what could not be."""
     done: list[str] = []
+    left: list[str] = []
     for dict_id in sorted(set(repo.dicts.values())):
         try:
             data, problems = await read_dict(repo.target, repo.key, dict_id)
         except RepositoryCorrupt:
             if dict_id not in repo.index:
-                done.append(f"dictionary {dict_id}: both copies lost, nothing to copy from")
+                left.append(f"dictionary {dict_id}: both copies lost, nothing to copy from")
                 continue
             data = await repo.reader.dictionary(dict_id)
             await write_dict(repo.target, repo.key, dict_id, data, repo.lock_for)
@@ -197,27 +197,32 @@ async def repair_dicts(repo: Repository) -> list[str]:
             try:
                 await repo.target.put(problem.path, seal_dict(repo.key, dict_id, data))
             except ObjectLocked:
-                done.append(f"{problem.path}: {problem.reason}; locked, left as it is")
+                left.append(f"{problem.path}: {problem.reason}; locked, left as it is")
                 continue
             done.append(f"{problem.path}: {problem.reason}; written again")
-    return done
+    return done, left
 
 
-async def repair_data(repo: Repository, report: list[str]) -> None:
-    """Repair step: indexes and dictionaries brought back in line with what is stored."""
-    report.extend(await repair_dicts(repo))
+async def repair_data(repo: Repository) -> tuple[list[str], list[str]]:
+    """Repair step: indexes and dictionaries brought back in line with what is stored; what
+    was rewritten, and what stays broken (the shape of backups/repair.py's StepResult)."""
+    done, left = await repair_dicts(repo)
     rebuilt = await rebuild_index(repo)
     h = rebuilt.healing
     if h.gone:
-        report.append(f"forgot {len(h.gone)} missing packs ({len(h.lost)} objects lost)")
+        done.append(f"forgot {len(h.gone)} missing packs ({len(h.lost)} objects lost)")
     if h.damaged:
-        report.append(
+        done.append(
             f"retired {len(h.damaged)} damaged packs: {h.salvaged} objects copied to new "
             "packs, the rest forgotten"
         )
     if rebuilt.adopted:
-        report.append(f"indexed {rebuilt.adopted} objects from packs no index covered")
+        done.append(f"indexed {rebuilt.adopted} objects from packs no index covered")
     if rebuilt.published:
-        report.append(f"published a new index (repair record {rebuilt.published})")
-        if h.lost:
-            report.append("the next `syncd backup run` stores again what the store still has")
+        done.append(f"published a new index (repair record {rebuilt.published})")
+    if h.lost:
+        left.append(
+            f"{len(h.lost)} objects of lost packs: the next `syncd backup run` stores again "
+            "those the store still has"
+        )
+    return done, left

@@ -181,17 +181,16 @@ def backup_repair(config_file: Path | None, target_key: str | None) -> None:
     config = read_config(config_file)
     where = describe(configured_target(config, target_key)[1])
 
-    async def action() -> list[str]:
+    async def action() -> tuple[list[str], list[str]]:
         repo = await open_configured(config, target_key)
-        report: list[str] = []
         try:
             with backup_errors(where):
-                await repair_data(repo, report)
+                return await repair_data(repo)
         finally:
             await repo.target.close()
-        return report
 
-    for line in run(action()) or ["nothing to repair"]:
+    done, left = run(action())
+    for line in done + left or ["nothing to repair"]:
         click.echo(line)
 
 
