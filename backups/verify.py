@@ -24,6 +24,7 @@ from backups.errors import BackupError, ObjectMissing
 from backups.index import Location
 from backups.manifest import HEAD_PATH
 from backups.packs import pack_path, read_trailer
+from backups.reindex import mark_damaged
 from backups.repository import Repository
 
 
@@ -84,6 +85,9 @@ async def verify(
             if pack in truncated or not _selected(pack, percent, chosen_seed):
                 continue
             await _read_pack(repo, pack, by_pack[pack], report)
+    # The next backup heals what a listing shows (missing, resized packs) by itself; a pack
+    # changed in place it learns of from this mark.
+    await mark_damaged(repo.target, report.damaged_packs - truncated)
     return report
 
 

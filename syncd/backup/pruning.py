@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from backups.errors import BackupError, ObjectMissing
 from backups.prune import forget, mark, sweep
+from backups.reindex import clear_damage_marks
 from backups.repository import Repository
 from backups.retention import RetentionPolicy, decide
 from syncd.backup.errors import NoSuchSnapshot, PruneRefused
@@ -76,6 +77,7 @@ async def prune_repository(
     result = await forget(repo, policy, now, drop=drop)
     deleted = await sweep(repo, grace, now)
     marked = await mark(repo, now)
+    await clear_damage_marks(repo)
     return [
         *lines,
         f"forgot {len(result.forgotten)} snapshots",

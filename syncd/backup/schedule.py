@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime
 
 from backups.errors import BackupError
 from backups.packs import pack_path
+from backups.reindex import mark_damaged
 from backups.repository import Repository
 from syncd.backup.access import backup_errors, configured_target, describe, open_configured
 from syncd.backup.errors import BackupFailed
@@ -137,6 +138,7 @@ async def sample_packs(repo: Repository, day: date) -> SamplingReport:
         report.packs_read += 1
         if hashlib.sha256(data).hexdigest() != pack:
             report.problems.append(f"pack {pack}: content does not match its name")
+            await mark_damaged(repo.target, {pack})
         for object_id, loc in objects:
             report.objects_read += 1
             try:

@@ -17,7 +17,7 @@ import pytest
 from backups.errors import BackupError
 from backups.packs import FLAG_DICT, pack_path
 from backups.prune import mark, sweep
-from backups.reindex import rebuild_index
+from backups.reindex import clear_damage_marks, marked_damaged, present_packs, rebuild_index
 from backups.repository import Repository
 from backups.targets.base import Target
 from backups.targets.local import LocalTarget
@@ -125,6 +125,15 @@ async def _restore(b: Backed, name: str, snapshot: str = "latest") -> tuple[Stor
     return fresh, report
 
 
+async def _restores_whole(b: Backed) -> None:
+    fresh, restored = await _restore(b, "restored")
+    try:
+        assert restored.complete, restored.lines()
+        assert await content(fresh) == await content(b.store)
+    finally:
+        await fresh.close()
+
+
 async def test_losing_any_one_data_pack_loses_only_that_packs_objects(backed: Backed) -> None:
     repo = await backed.open()
     head = await repo.snapshot(backed.snapshots[-1])
@@ -171,30 +180,29 @@ async def test_both_copies_of_an_index_lost_lose_nothing_and_restore_rebuilds(
         backed.place.delete(f"{prefix}/{victim}")
     report = await verify(await backed.open())
     assert ("index", victim, True) in {(d.kind, d.name, d.lost) for d in report.problems}
-    fresh, restored = await _restore(backed, "restored")
-    try:
-        assert restored.complete, restored.lines()
-        assert await content(fresh) == await content(backed.store)
-    finally:
-        await fresh.close()
+    await _restores_whole(backed)
     # The repair step writes a new index from the packs; then nothing is missing any more.
     repaired = await rebuild_index(await backed.open())
     assert repaired.published is not None and repaired.adopted > 0
     assert (await verify(await backed.open(), read_data=True)).ok
 
 
-@pytest.mark.parametrize("how", ["delete", "truncate"])
+@pytest.mark.parametrize("how", ["delete", "truncate", "flip"])
 async def test_the_next_backup_heals_a_lost_pack(backed: Backed, how: str) -> None:
     repo = await backed.open()
     blobs = set((await content(backed.store))["blobs"])
     packs = [loc.pack for oid, loc in repo.index.items() if oid in blobs]
     victim = max(set(packs), key=packs.count)
     path = pack_path(victim)
+    raw = backed.place.read(path)
     if how == "delete":
         backed.place.delete(path)
-    else:
-        raw = backed.place.read(path)
+    elif how == "truncate":
         backed.place.write(path, raw[: len(raw) // 2])
+    else:
+        middle = len(raw) // 2
+        backed.place.write(path, raw[:middle] + bytes([raw[middle] ^ 1]) + raw[middle + 1 :])
+    # Plain verify: a listing would not show the flip, so verify leaves a mark for the backup.
     assert not (await verify(await backed.open())).ok
 
     result = await backup_and_record(backed.store, await backed.open(), "the test target")
@@ -205,12 +213,7 @@ async def test_the_next_backup_heals_a_lost_pack(backed: Backed, how: str) -> No
     )
 
     assert (await verify(await backed.open(), read_data=True)).ok
-    fresh, restored = await _restore(backed, "restored")
-    try:
-        assert restored.complete, restored.lines()
-        assert await content(fresh) == await content(backed.store)
-    finally:
-        await fresh.close()
+    await _restores_whole(backed)
 
     # Prune after healing deletes nothing any snapshot still needs.
     repo = await backed.open()
@@ -219,6 +222,10 @@ async def test_the_next_backup_heals_a_lost_pack(backed: Backed, how: str) -> No
     repo = await backed.open()
     assert await _unreadable(repo) == set()
     assert (await verify(repo, read_data=True)).ok
+    assert victim not in repo.index.pack_sizes()
+    assert victim not in await present_packs(repo.target)  # the damaged one is reclaimed
+    await clear_damage_marks(repo)
+    assert await marked_damaged(repo.target) == set()
     for n, snapshot in enumerate(backed.snapshots):
         fresh, restored = await _restore(backed, f"again{n}", snapshot)
         await fresh.close()
