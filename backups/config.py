@@ -1,4 +1,4 @@
-"""The repository's `config` object (stored twice, in clear) and its `keys/<id>` objects.
+"""The repository's `config` object and its key files, each stored twice (keys/ and keys-copy/).
 
 The config holds no secret: the repository id and format version, pack size, the ids of the
 key objects, and a sealed check value that tells "wrong key" apart from "damaged data". It also
@@ -34,10 +34,6 @@ _CHECK_PLAINTEXT = b"syncd-backup-key-check"
 KEY_PREFIXES = ("keys/", "keys-copy/")
 
 
-def key_path(key_id: str) -> str:
-    return f"{KEY_PREFIXES[0]}{key_id}"
-
-
 def key_paths(key_id: str) -> tuple[str, ...]:
     """Every key file is stored twice, apart: losing one must not need the recovery key."""
     return tuple(f"{prefix}{key_id}" for prefix in KEY_PREFIXES)
@@ -70,10 +66,6 @@ class RepoConfig:
         return json.dumps(doc, sort_keys=True).encode()
 
     @classmethod
-    def decode(cls, raw: bytes, what: str) -> RepoConfig:
-        return cls.decode_checked(raw, what)[0]
-
-    @classmethod
     def decode_checked(cls, raw: bytes, what: str) -> tuple[RepoConfig, bool]:
         """The config, and whether its digest vouches for it (False: older format)."""
         try:
@@ -99,10 +91,6 @@ class RepoConfig:
         except ObjectDamaged:
             return False
         return True
-
-    def check_key(self, master: bytes) -> None:
-        if not self.opens_with(master):
-            raise WrongKey("the recovery key does not open this repository")
 
 
 @dataclass
@@ -168,7 +156,3 @@ async def read_config_copies(target: Target) -> ConfigCopies:
         if vouched:
             copies.vouched.add(path)
     return copies
-
-
-async def read_config(target: Target) -> RepoConfig:
-    return (await read_config_copies(target)).first()

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from backups.crypto import associated_data, seal, unseal
-from backups.errors import ObjectDamaged, ObjectMissing, RepositoryCorrupt
+from backups.errors import ObjectDamaged, ObjectLocked, ObjectMissing, RepositoryCorrupt
 from backups.targets.base import Target
 
 PREFIXES: dict[str, tuple[str, str]] = {
@@ -76,3 +76,21 @@ async def read_either(
         except ObjectDamaged as exc:
             problems.append(CopyProblem(path, str(exc)))
     raise RepositoryCorrupt(f"{kind} {name}: both copies are missing or damaged")
+
+
+async def rewrite_bad_copies(
+    target: Target, kind: str, name: str, problems: list[CopyProblem]
+) -> list[str]:
+    """Copy the good copy over the lost or damaged ones `problems` names; a line for each
+    copy rewritten (a damaged copy under Object Lock stays as it is)."""
+    bad = {problem.path for problem in problems}
+    good = next(path for path in copy_paths(kind, name) if path not in bad)
+    sealed = await target.get(good)
+    done = []
+    for problem in problems:
+        try:
+            await target.put(problem.path, sealed)
+        except ObjectLocked:
+            continue
+        done.append(f"{problem.path} rewritten from {good} ({problem.reason})")
+    return done

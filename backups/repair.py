@@ -27,14 +27,15 @@ from backups.config import (
     key_paths,
     read_config_copies,
 )
-from backups.copies import copy_paths, read_copy
+from backups.copies import read_copy, rewrite_bad_copies
 from backups.crypto import (
     export_recovery_key,
     key_file_intact,
     parse_recovery_key,
     wrap_master_key,
 )
-from backups.errors import BackupError, ObjectDamaged, ObjectMissing, WrongKey
+from backups.errors import BackupError, NoRepository, ObjectDamaged, ObjectMissing, WrongKey
+from backups.layout import repository_object
 from backups.manifest import HEAD_PATH, read_head
 from backups.packs import PACK_SIZE
 from backups.repository import Repository, unwrap_any
@@ -85,6 +86,8 @@ async def repair(
 ) -> list[StepReport]:
     """Run every repair step; what each did and left. Raises WrongKey before writing
     anything when the key given opens none of the repository's objects."""
+    if await repository_object(target) is None:
+        raise NoRepository("nothing to repair: no backup repository object is here")
     master = await master_key(target, passphrase, recovery_key)
     ctx = RepairContext(target, master, passphrase)
     reports = []
@@ -233,12 +236,7 @@ async def repair_manifest_copies(ctx: RepairContext) -> StepResult:
     repo = await ctx.repository()
     scan = repo.manifests
     for name, problems in sorted(scan.bad_copies.items()):
-        bad = {problem.path for problem in problems}
-        good = next(p for p in copy_paths("snapshot", name) if p not in bad)
-        sealed = await ctx.target.get(good)
-        for problem in problems:
-            await ctx.target.put(problem.path, sealed)
-            result.done.append(f"{problem.path} rewritten from {good} ({problem.reason})")
+        result.done += await rewrite_bad_copies(ctx.target, "snapshot", name, problems)
     scan.bad_copies.clear()
     for name, reason in sorted(scan.unreadable.items()):
         result.left.append(f"manifest {name}: {reason}")

@@ -1,8 +1,10 @@
 """The backup repository: content-addressed, encrypted objects in packs, with snapshot history.
 
 Write order on commit: packs, then the index (twice), then the manifest (twice), then HEAD with
-a conditional write. A crash at any point leaves the previous HEAD and everything it references
-intact; whatever was written after it is unreferenced garbage that prune removes later.
+a conditional write. A crash before the manifest leaves the previous snapshot the newest, and
+what was written is unreferenced garbage that prune removes later; a crash after it leaves a
+complete snapshot, the newest (HEAD is only a hint: the newest is found from the manifests),
+with HEAD behind until the next commit.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from backups.config import CONFIG_PATHS, RepoConfig, key_paths, read_config_copies
-from backups.copies import copy_paths, read_either, write_twice
+from backups.copies import copy_paths, read_either, rewrite_bad_copies, write_twice
 from backups.crypto import (
     ScryptParams,
     export_recovery_key,
@@ -375,12 +377,9 @@ class Repository:
 
     async def _heal_manifest_copies(self, name: str | None) -> None:
         """Rewrite a lost or damaged copy of the manifest a new one is about to follow."""
-        if name is None or name not in self._state.scan.bad_copies:
-            return
-        sealed = await self.target.get(copy_paths("snapshot", name)[0])
-        for problem in self._state.scan.bad_copies[name]:
-            await self.target.put(problem.path, sealed)
-        del self._state.scan.bad_copies[name]
+        if name is not None and name in self._state.scan.bad_copies:
+            problems = self._state.scan.bad_copies.pop(name)
+            await rewrite_bad_copies(self.target, "snapshot", name, problems)
 
     async def _delete_manifest(self, name: str) -> None:
         for path in copy_paths("snapshot", name):

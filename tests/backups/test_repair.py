@@ -10,7 +10,7 @@ import pytest
 
 from backups.config import RepoConfig
 from backups.crypto import export_recovery_key, new_master_key
-from backups.errors import RepositoryCorrupt, RepositoryExists, WrongKey
+from backups.errors import NoRepository, RepositoryCorrupt, RepositoryExists, WrongKey
 from backups.repair import repair
 from backups.repository import Repository
 from backups.targets.base import Target
@@ -188,3 +188,9 @@ async def test_repair_points_head_at_the_newest_and_refuses_a_wrong_key(tmp_path
         [f"HEAD rewritten to {newest} (HEAD is missing; the newest manifest is {newest})"]
     ]
     await _everything_reads(local(tmp_path))
+
+
+async def test_repair_finds_nothing_to_repair_where_no_repository_is(tmp_path: Path) -> None:
+    with pytest.raises(NoRepository, match="nothing to repair"):
+        await repair(local(tmp_path), recovery_key=export_recovery_key(new_master_key()))
+    assert not (tmp_path / "config").exists()

@@ -14,7 +14,7 @@ from syncd.errors import BlobCorrupt, BlobMissing
 from syncd.store import schema as t
 from syncd.store.blobs import LocalBlobStore, blob_id
 from syncd.store.canonical import canonical_bytes
-from syncd.store.db import create_engine, upgrade
+from syncd.store.db import create_engine, migration_heads, upgrade
 from syncd.store.open import open_store
 from syncd.store.store import Store
 
@@ -158,7 +158,7 @@ async def test_store_at_0001_is_upgraded_and_keeps_reading_its_files(
     try:
         async with store.engine.connect() as conn:
             version = (await conn.execute(text("SELECT version_num FROM alembic_version"))).all()
-        assert [v for (v,) in version] == ["0002"]
+        assert {v for (v,) in version} == migration_heads()  # upgraded to the newest
         assert await store.blobs.get(sha) == body
         assert (await store.document(1))[1] == DOC
         assert await store.blobs.has(sha)
