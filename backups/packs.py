@@ -5,8 +5,8 @@ Layout of a pack:  record* || sealed trailer || u32 trailer length || b"SYP1"
 Each record is a small clear header (format version, codec, type, dictionary id) followed by the
 sealed compressed payload; the header is part of the associated data, so it cannot be altered
 either. The trailer lists (object id, offset, length, flags) for every record, everything an
-index entry holds, so an index can be rebuilt from the packs alone (backups/reindex.py). A pack is named by the sha256 of its bytes: anyone can check its
-integrity without the key.
+index entry holds, so an index can be rebuilt from the packs alone (backups/reindex.py). A
+pack is named by the sha256 of its bytes: anyone can check its integrity without the key.
 """
 
 from __future__ import annotations
