@@ -22,7 +22,7 @@ import zstandard
 
 from backups.copies import CopyProblem, copy_paths, read_either
 from backups.crypto import associated_data, seal, unseal
-from backups.errors import ObjectDamaged
+from backups.errors import ObjectDamaged, ObjectLocked
 from backups.targets.base import Target
 
 KIND = "dict"
@@ -56,7 +56,12 @@ async def write_dict(
 ) -> None:
     sealed = await asyncio.to_thread(seal_dict, key, dict_id, data)
     for path in copy_paths(KIND, dict_id):
-        await target.put(path, sealed)
+        try:
+            await target.put(path, sealed)
+        except ObjectLocked:
+            # Written and locked by a session that crashed before its commit: training on
+            # the same pages gave the same dictionary, and the copy there holds it.
+            continue
         if lock_for is not None:
             await target.lock_until(path, datetime.now(UTC) + lock_for)
 

@@ -221,7 +221,7 @@ async def repair_data(repo: Repository) -> tuple[list[str], list[str]]:
     if rebuilt.published:
         done.append(f"published a new index (repair record {rebuilt.published})")
     if h.lost:
-        # Not left broken: the next backup heals it (`backup repair` fails on what is left).
+        # Not left broken by the repair: healing them is the next backup's work.
         done.append(
             f"{len(h.lost)} objects of lost packs: the next `syncd backup run` stores again "
             "those the store still has"

@@ -3,9 +3,10 @@ the pure comparison of indexed packs with a target's listing."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
-from backups.dicts import read_dict
+from backups.dicts import read_dict, write_dict
 from backups.errors import BackupError
 from backups.packs import DICT_TYPE, FLAG_DICT
 from backups.reindex import PackCheck, compare_packs
@@ -71,3 +72,14 @@ async def test_a_dictionary_kept_in_a_data_pack_still_reads(tmp_path: Path) -> N
     fresh = await Repository.open(local(tmp_path), PASSPHRASE)
     assert await _unreadable(fresh, list(pages)) == set()
     assert (await verify(fresh, read_data=True)).ok
+
+
+async def test_a_dictionary_written_again_over_its_locked_copies_is_kept(tmp_path: Path) -> None:
+    """A session that crashed after writing (and locking) a dictionary: the next one trains
+    the same dictionary and writes it again."""
+    repo, _ = await _grouped(tmp_path)
+    [dict_id] = _dict_ids(tmp_path)
+    data, _ = await read_dict(repo.target, repo.key, dict_id)
+    for _ in range(2):
+        await write_dict(repo.target, repo.key, dict_id, data, timedelta(days=1))
+    assert (await read_dict(repo.target, repo.key, dict_id))[0] == data
