@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -46,7 +46,6 @@ class Entry:
     object_id: str
     offset: int
     length: int
-    flags: int
     dict_id: str | None  # the dictionary its record names (read from the clear header)
 
 
@@ -79,7 +78,7 @@ class World:
     deltas: dict[str, Delta]  # blob sha -> how it is stored as a delta
     blob_shas: set[str]  # every blob of the store
     db_chunks: dict[str, str]  # object id -> tree name, for the dump chunks of every snapshot
-    revisions_of: dict[str, set[tuple[str, str, int]]] = field(default_factory=dict)
+    revisions_of: dict[str, set[tuple[str, str, int]]]  # blob -> the revisions using it
 
     def copy_to(self, cell: Path) -> None:
         for name in (PRIMARY, SECOND, STATE):
@@ -180,7 +179,7 @@ async def build_world(root: Path) -> World:
     for oid, loc in repo.index.items():
         raw = (root / PRIMARY / pack_path(loc.pack)).read_bytes()
         used = record_dict(raw[loc.offset : loc.offset + loc.length])
-        packs[loc.pack].append(Entry(oid, loc.offset, loc.length, loc.flags, used))
+        packs[loc.pack].append(Entry(oid, loc.offset, loc.length, used))
     deltas: dict[str, Delta] = {}
     db_chunks: dict[str, str] = {}
     for snap in await repo.list_snapshots():
@@ -200,7 +199,7 @@ async def build_world(root: Path) -> World:
         pack_sizes=repo.index.pack_sizes(),
         indexes=list(repo.live_indexes),
         index_packs=index_packs,
-        dicts=dict(repo._state.base.dicts) if repo._state.base else {},
+        dicts=dict(repo.dicts),
         deltas=deltas,
         blob_shas=blob_shas,
         db_chunks=db_chunks,

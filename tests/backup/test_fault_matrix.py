@@ -114,6 +114,12 @@ def _first(folder: Path, prefix: str) -> bytes:
     return min((p for p in (folder / prefix).rglob("*") if p.is_file()), key=str).read_bytes()
 
 
+def _swap(intact: Path, kind: str, victim: str, source: str, both: bool) -> dict[str, bytes]:
+    """The copies of `victim` (both, or the first), each to be replaced by that of `source`."""
+    pairs = list(zip(copy_paths(kind, victim), copy_paths(kind, source), strict=True))
+    return {path: (intact / older).read_bytes() for path, older in pairs[: 2 if both else 1]}
+
+
 def plan(world: World, kind: str, fault: str) -> Damage:
     intact, foreign = world.root / PRIMARY, world.root / FOREIGN
     snaps = world.snaps
@@ -128,14 +134,11 @@ def plan(world: World, kind: str, fault: str) -> Damage:
         lost = world.objects_hurt(pack, fault)
     elif kind.startswith("dict"):
         # the first site's dictionary; the replace fault puts the other site's in its place
-        victim, other = (d for _, d in sorted(world.dicts.items()))
-        pairs = zip(copy_paths("dict", victim), copy_paths("dict", other), strict=True)
-        replacement = {p: (intact / o).read_bytes() for p, o in pairs}
-        if kind == "dict-one":
-            replacement = dict(list(replacement.items())[:1])
-        else:
-            lost = world.compressed_with(victim)
+        first, other = (d for _, d in sorted(world.dicts.items()))
+        replacement = _swap(intact, "dict", first, other, both=kind == "dict-both")
         paths = list(replacement)
+        if kind == "dict-both":
+            lost = world.compressed_with(first)
     elif kind.startswith("index"):
         name = max(world.indexes, key=lambda n: len(world.index_packs[n]))
         both = copy_paths("index", name)
@@ -143,13 +146,10 @@ def plan(world: World, kind: str, fault: str) -> Damage:
         replacement = {p: _first(foreign, p.split("/")[0]) for p in paths}
     elif kind.startswith("manifest"):
         at = -1 if "latest" in kind else -2
-        victim, older = snaps[at].manifest, snaps[at - 1].manifest
-        pairs = zip(copy_paths("snapshot", victim), copy_paths("snapshot", older), strict=True)
-        if not kind.endswith("both"):
-            pairs = iter([next(pairs)])
-        replacement = {p: (intact / o).read_bytes() for p, o in pairs}
+        whole = kind.endswith("both")
+        replacement = _swap(intact, "snapshot", snaps[at].manifest, snaps[at - 1].manifest, whole)
         paths = list(replacement)
-        if kind.endswith("both"):
+        if whole:
             survivors = [g for g in every if g != len(snaps) + at]
     elif kind == "HEAD":
         paths = ["HEAD"]
