@@ -20,6 +20,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
+from backups.digest import body_digest, check_digest
 from backups.errors import BadRecoveryKey, ObjectDamaged, WrongKey
 
 KEY_BYTES = 32
@@ -82,7 +83,7 @@ def wrap_master_key(
     salt = os.urandom(16)
     wrapping = _derive(passphrase, salt, params)
     wrapped = seal(wrapping, master, associated_data("key", key_id))
-    body = {
+    body: dict[str, object] = {
         "kdf": "scrypt",
         "n": params.n,
         "r": params.r,
@@ -90,12 +91,31 @@ def wrap_master_key(
         "salt": base64.b64encode(salt).decode(),
         "wrapped": base64.b64encode(wrapped).decode(),
     }
+    body["digest"] = body_digest(body)
     return json.dumps(body, sort_keys=True).encode()
 
 
-def unwrap_master_key(body: bytes, passphrase: str, key_id: str) -> bytes:
+def key_file_intact(body: bytes, what: str) -> bool:
+    """Whether a key file is whole, told without the passphrase: its digest matches (True),
+    or it is of the older, digest-less format and parses (False: cannot say more).
+    ObjectDamaged otherwise."""
     try:
         doc = json.loads(body)
+        if not isinstance(doc, dict):
+            raise ValueError("not a JSON object")
+    except ValueError as exc:
+        raise ObjectDamaged(f"{what}: unreadable key object ({exc})") from None
+    return check_digest(doc, what)
+
+
+def unwrap_master_key(body: bytes, passphrase: str, key_id: str) -> bytes:
+    """The master key; ObjectDamaged when the key file is damaged, WrongKey when it is intact
+    (or, in the older digest-less format, cannot be told damaged) and does not open."""
+    try:
+        doc = json.loads(body)
+        if not isinstance(doc, dict):
+            raise ValueError("not a JSON object")
+        check_digest(doc, f"keys/{key_id}")
         params = ScryptParams(n=int(doc["n"]), r=int(doc["r"]), p=int(doc["p"]))
         salt = base64.b64decode(doc["salt"])
         wrapped = base64.b64decode(doc["wrapped"])

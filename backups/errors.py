@@ -50,6 +50,10 @@ class RebaseConflict(BackupError):
     """A retried commit depends on objects that a concurrent prune removed."""
 
 
+class IncompleteRepository(BackupError):
+    """Live snapshots reference objects the repository lacks: what is live is not known."""
+
+
 class CredentialError(BackupError):
     """A secret could not be read from its configured source (env var, file, credential)."""
 

@@ -1,17 +1,17 @@
-"""Walking the manifest chain from HEAD, and planning how to cut it when forgetting snapshots."""
+"""Walking the manifest chain from the newest manifest, finding the snapshots off it, and
+planning how to cut it when forgetting snapshots."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from backups.copies import read_either
-from backups.errors import ObjectDamaged, RepositoryCorrupt
-from backups.manifest import ChainLink, ChainWalk, Manifest, next_in_chain
-from backups.targets.base import Target
+from backups.discovery import ManifestScan
+from backups.manifest import ChainLink, ChainWalk, next_in_chain
 
 
-async def walk_chain(target: Target, key: bytes, head: str | None) -> ChainWalk:
-    """Every reachable manifest, newest first; stops (and says where) at a broken link."""
+def walk_chain(scan: ManifestScan, head: str | None) -> ChainWalk:
+    """Every manifest reachable from `head`, newest first; stops (and says where) at a broken
+    link (pure: the manifests were read by the scan)."""
     walk = ChainWalk()
     forgotten: dict[str, str | None] = {}
     root: str | None = None
@@ -23,11 +23,10 @@ async def walk_chain(target: Target, key: bytes, head: str | None) -> ChainWalk:
             walk.broken.append((name, "manifest chain loops"))
             break
         visited.add(name)
-        try:
-            raw, _ = await read_either(target, key, "snapshot", name)
-            manifest = Manifest.decode(raw, f"snapshots/{name}")
-        except (RepositoryCorrupt, ObjectDamaged) as exc:
-            walk.broken.append((name, str(exc)))
+        manifest = scan.manifests.get(name)
+        if manifest is None:
+            reason = scan.unreadable.get(name, f"snapshot {name}: both copies are missing")
+            walk.broken.append((name, reason))
             break
         link = ChainLink(name, manifest)
         walk.links.append(link)
@@ -37,6 +36,32 @@ async def walk_chain(target: Target, key: bytes, head: str | None) -> ChainWalk:
             forgotten, root = dict(manifest.forgotten), manifest.root
         name = next_in_chain(link, forgotten, root)
     return walk
+
+
+def detached(scan: ManifestScan, walk: ChainWalk) -> list[str]:
+    """Intact manifests off the chain that no forget record removed, newest first (pure).
+
+    They lie beyond a broken link or on a side branch (a writer that crashed before HEAD or
+    lost a race): still real snapshots, so they are listed, restorable and kept by prune."""
+    on_chain = {link.name for link in walk.links}
+    removed: set[str] = set()
+    for manifest in scan.manifests.values():
+        if manifest.kind == "forget":
+            removed.update(manifest.forgotten)
+            if manifest.root is not None:
+                removed.update(_ancestors(scan, manifest.root))
+    names = [n for n in scan.manifests if n not in on_chain and n not in removed]
+    return sorted(names, key=lambda n: (scan.generations[n], scan.manifests[n].time), reverse=True)
+
+
+def _ancestors(scan: ManifestScan, name: str) -> set[str]:
+    """What a forget record dropped below its root (left behind only if Object Lock kept it)."""
+    found: set[str] = set()
+    current = scan.manifests.get(name)
+    while current is not None and current.parent is not None and current.parent not in found:
+        found.add(current.parent)
+        current = scan.manifests.get(current.parent)
+    return found
 
 
 @dataclass(frozen=True)

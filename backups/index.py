@@ -143,3 +143,13 @@ class Index:
         for object_id, loc in self.items():
             grouped[loc.pack].append((object_id, loc))
         return grouped
+
+    def to_doc(self, without: set[str] | frozenset[str] = frozenset()) -> IndexDoc:
+        """One index document of everything known, less the packs in `without`."""
+        doc = IndexDoc()
+        sizes = self.pack_sizes()
+        for pack, objects in self.by_pack().items():
+            if pack not in without:
+                entries = [PackEntry(o, loc.offset, loc.length, loc.flags) for o, loc in objects]
+                doc.add_pack(pack, sizes[pack], entries)
+        return doc

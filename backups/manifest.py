@@ -5,7 +5,8 @@ A manifest is either a snapshot (a caller-filled tree of logical name -> object 
 a chain that cannot be silently shortened or edited. Forgetting snapshots deletes their
 manifests; the forget record keeps the chain checkable by mapping each removed manifest to its
 parent (`forgotten`) and by naming the oldest manifest still needed (`root`).
-Every manifest also lists the index objects live at that point and the dictionaries in use.
+Every manifest also lists the index objects live at that point and the dictionaries in use,
+and carries a generation number, one more than its parent's.
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ class Manifest:
     indexes: tuple[str, ...] = ()
     forgotten: dict[str, str | None] = field(default_factory=dict)
     root: str | None = None
+    # One more than the parent's: the newest snapshot is found from the manifests themselves,
+    # HEAD only breaks ties. None in manifests written before generations existed.
+    generation: int | None = None
+    store: str | None = None  # id of the store a snapshot was taken of
 
     def encode(self) -> bytes:
         doc = asdict(self)
@@ -62,9 +67,19 @@ class Manifest:
                 indexes=tuple(doc["indexes"]),
                 forgotten=dict(doc["forgotten"]),
                 root=doc["root"],
+                generation=_optional_int(doc.get("generation")),
+                store=None if doc.get("store") is None else str(doc["store"]),
             )
         except (ValueError, KeyError, TypeError) as exc:
             raise ObjectDamaged(f"{what}: unparseable manifest ({exc})") from None
+
+
+def _optional_int(value: object) -> int | None:
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValueError(f"generation {value!r} is not a number")
+    return value
 
 
 def encode_head(key: bytes, repo_id: str, manifest: str) -> bytes:
@@ -73,12 +88,18 @@ def encode_head(key: bytes, repo_id: str, manifest: str) -> bytes:
 
 
 def decode_head(key: bytes, repo_id: str, sealed: bytes) -> str:
+    owner, manifest = read_head(key, sealed)
+    if owner != repo_id:
+        raise ObjectDamaged("HEAD: unparseable (HEAD belongs to another repository)")
+    return manifest
+
+
+def read_head(key: bytes, sealed: bytes) -> tuple[str, str]:
+    """The repository id and manifest name HEAD holds (repair reads the id from it)."""
     raw = unseal(key, sealed, _HEAD_AD, HEAD_PATH)
     try:
         doc = json.loads(raw)
-        if doc["repository"] != repo_id:
-            raise ValueError("HEAD belongs to another repository")
-        return str(doc["manifest"])
+        return str(doc["repository"]), str(doc["manifest"])
     except (ValueError, KeyError, TypeError) as exc:
         raise ObjectDamaged(f"HEAD: unparseable ({exc})") from None
 

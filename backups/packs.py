@@ -4,9 +4,9 @@ Layout of a pack:  record* || sealed trailer || u32 trailer length || b"SYP1"
 
 Each record is a small clear header (format version, codec, type, dictionary id) followed by the
 sealed compressed payload; the header is part of the associated data, so it cannot be altered
-either. The trailer lists (object id, offset, length) for every record, so an index can be
-rebuilt from the packs alone. A pack is named by the sha256 of its bytes: anyone can check its
-integrity without the key.
+either. The trailer lists (object id, offset, length, flags) for every record, everything an
+index entry holds, so an index can be rebuilt from the packs alone (backups/reindex.py). A
+pack is named by the sha256 of its bytes: anyone can check its integrity without the key.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ _ENTRY = struct.Struct(">32sQQB")
 FLAG_REFS = 1
 FLAG_DICT = 2
 REFS_TYPE = "refs"
+# Dictionaries were objects in data packs before they were stored apart (backups/dicts.py);
+# such repositories are still read, and prune still keeps those objects.
 DICT_TYPE = "zstd-dict"
 
 

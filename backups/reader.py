@@ -12,7 +12,8 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable
 
 from backups.compress import Decompressor
-from backups.errors import BackupError, ObjectDamaged, ObjectMissing
+from backups.dicts import read_dict
+from backups.errors import BackupError, ObjectDamaged, ObjectMissing, RepositoryCorrupt
 from backups.index import Index, Location
 from backups.packs import open_record, pack_path
 from backups.targets.base import Target
@@ -46,11 +47,21 @@ class Reader:
             raise ObjectDamaged(f"pack {pack}: content does not match its name")
         return data
 
+    async def dictionary(self, dict_id: str) -> bytes:
+        try:
+            data, _ = await read_dict(self._target, self._key, dict_id)
+            return data
+        except RepositoryCorrupt:
+            if self.index.lookup(dict_id) is None:
+                raise
+        # A repository written before dictionaries were stored apart keeps them in a pack.
+        return await self.read(dict_id)
+
     async def _decompressor(self, dict_id: str | None) -> Decompressor:
         found = self._decompressors.get(dict_id)
         if found is None:
             assert dict_id is not None
-            found = Decompressor(await self.read(dict_id))
+            found = Decompressor(await self.dictionary(dict_id))
             self._decompressors[dict_id] = found
         return found
 

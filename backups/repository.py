@@ -1,12 +1,15 @@
 """The backup repository: content-addressed, encrypted objects in packs, with snapshot history.
 
 Write order on commit: packs, then the index (twice), then the manifest (twice), then HEAD with
-a conditional write. A crash at any point leaves the previous HEAD and everything it references
-intact; whatever was written after it is unreferenced garbage that prune removes later.
+a conditional write. A crash before the manifest leaves the previous snapshot the newest, and
+what was written is unreferenced garbage that prune removes later; a crash after it leaves a
+complete snapshot, the newest (HEAD is only a hint: the newest is found from the manifests),
+with HEAD behind until the next commit.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
 import socket
@@ -14,8 +17,8 @@ from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from backups.config import CONFIG_PATHS, RepoConfig, key_path, read_config
-from backups.copies import read_either, write_twice
+from backups.config import CONFIG_PATHS, RepoConfig, key_paths, read_config_copies
+from backups.copies import copy_paths, read_either, rewrite_bad_copies, write_twice
 from backups.crypto import (
     ScryptParams,
     export_recovery_key,
@@ -24,9 +27,11 @@ from backups.crypto import (
     unwrap_master_key,
     wrap_master_key,
 )
+from backups.discovery import ManifestScan, head_problem, newest, scan_manifests
 from backups.errors import (
     BackupError,
     ObjectDamaged,
+    ObjectLocked,
     ObjectMissing,
     PreconditionFailed,
     RebaseConflict,
@@ -34,8 +39,9 @@ from backups.errors import (
     RepositoryExists,
     WrongKey,
 )
-from backups.history import walk_chain
+from backups.history import detached, walk_chain
 from backups.index import Index, IndexDoc
+from backups.layout import repository_object
 from backups.manifest import HEAD_PATH, ChainWalk, Manifest, decode_head, encode_head
 from backups.packs import FLAG_REFS, PACK_SIZE, REFS_TYPE, read_trailer
 from backups.reader import Reader
@@ -52,15 +58,22 @@ class Snapshot:
     tags: tuple[str, ...]
     parent: str | None
     tree: dict[str, str]
+    generation: int = 0
+    store: str | None = None
+    # Off the chain from the newest manifest (beyond a lost manifest, or a side branch).
+    detached: bool = False
 
 
-def _snapshot(name: str, m: Manifest) -> Snapshot:
-    return Snapshot(m.id, name, m.time, m.host, m.tags, m.parent, dict(m.tree))
+def _snapshot(name: str, m: Manifest, generation: int, detached: bool = False) -> Snapshot:
+    return Snapshot(
+        m.id, name, m.time, m.host, m.tags, m.parent, dict(m.tree), generation, m.store, detached
+    )
 
 
 @dataclass
 class _State:
-    """What HEAD says: the newest manifest, its etag, and the objects it makes reachable."""
+    """The newest manifest (found from the manifests, HEAD only a hint), HEAD's etag for the
+    next conditional write, and the objects the newest manifest makes reachable."""
 
     head: str | None
     etag: str | None
@@ -68,43 +81,38 @@ class _State:
     index: Index
     problems: list[str]
     lost_indexes: list[str] = field(default_factory=list)
+    scan: ManifestScan = field(default_factory=ManifestScan)
+    head_problem: str | None = None  # what is wrong with the HEAD object, if anything
+
+    @property
+    def generation(self) -> int:
+        return self.scan.generations.get(self.head, 0) if self.head else 0
 
 
-async def _newest_manifest(target: Target, key: bytes) -> str | None:
-    """The newest manifest no other manifest names as parent: HEAD's stand-in if it is lost."""
-    manifests: dict[str, Manifest] = {}
-    for prefix in ("snapshots/", "snapshots-copy/"):
-        async for info in target.list(prefix):
-            name = info.name.rsplit("/", 1)[-1]
-            if name in manifests:
-                continue
-            try:
-                raw, _ = await read_either(target, key, "snapshot", name)
-                manifests[name] = Manifest.decode(raw, info.name)
-            except (RepositoryCorrupt, ObjectDamaged):
-                continue
-    parents = {m.parent for m in manifests.values()}
-    tips = [n for n in manifests if n not in parents]
-    return max(tips, key=lambda n: (manifests[n].time, n)) if tips else None
-
-
-async def _load_state(target: Target, key: bytes, config: RepoConfig) -> _State:
-    problems: list[str] = []
+async def _read_head(
+    target: Target, key: bytes, config: RepoConfig
+) -> tuple[str | None, str | None, str | None]:
+    """HEAD's manifest name, its etag, and what is wrong with it (None: nothing)."""
     try:
         sealed, etag = await target.get_with_etag(HEAD_PATH)
     except ObjectMissing:
-        return _State(None, None, None, Index(), [])
+        return None, None, "HEAD is missing"
     try:
-        head: str | None = decode_head(key, config.id, sealed)
+        return decode_head(key, config.id, sealed), etag, None
     except ObjectDamaged as exc:
         # Keep the damaged HEAD's etag: the next commit replaces it through the usual race check.
-        head = await _newest_manifest(target, key)
-        problems.append(f"{exc}; using the newest manifest found, {head}")
-        if head is None:
-            return _State(None, etag, None, Index(), problems)
-    assert head is not None
-    raw, _ = await read_either(target, key, "snapshot", head)
-    base = Manifest.decode(raw, f"snapshots/{head}")
+        return None, etag, str(exc)
+
+
+async def _load_state(target: Target, key: bytes, config: RepoConfig) -> _State:
+    scan = await scan_manifests(target, key)
+    hint, etag, damage = await _read_head(target, key, config)
+    head = newest(scan, hint)
+    problem = head_problem(scan, hint, damage, head)
+    problems = [problem] if problem else []
+    if head is None:
+        return _State(None, etag, None, Index(), problems, scan=scan, head_problem=problem)
+    base = scan.manifests[head]
     index = Index()
     lost: list[str] = []
     for name in base.indexes:
@@ -115,7 +123,7 @@ async def _load_state(target: Target, key: bytes, config: RepoConfig) -> _State:
             # Reading on past a lost index: its objects read as missing, everything else works.
             problems.append(str(exc))
             lost.append(name)
-    return _State(head, etag, base, index, problems, lost)
+    return _State(head, etag, base, index, problems, lost, scan, problem)
 
 
 class Repository:
@@ -136,6 +144,11 @@ class Repository:
         self._adopt(state)
         self._unpublished: list[str] = []
         self._deduped: set[str] = set()
+        # Packs dropped from the index this session (lost or damaged): the next publish
+        # replaces the inherited indexes, which still list them, by one of its own.
+        self._forgotten: set[str] = set()
+        # Objects indexed from pack trailers since the last publish, which will index them.
+        self.adopted_objects = 0
 
     def _adopt(self, state: _State) -> None:
         self._state = state
@@ -164,12 +177,18 @@ class Repository:
         scrypt: ScryptParams | None = None,
         lock_for: timedelta | None = None,
     ) -> Repository:
-        if await target.head(CONFIG_PATHS[0]) is not None:
-            raise RepositoryExists("a backup repository already exists at this target")
+        present = await repository_object(target)
+        if present is not None:
+            raise RepositoryExists(
+                f"this target already holds a backup repository ({present} is there); "
+                "never initialise over it: run `syncd backup repair` to bring it back"
+            )
         master = new_master_key()
         key_id = secrets.token_hex(8)
         config = RepoConfig.create(secrets.token_hex(16), pack_size, (key_id,), master)
-        await target.put(key_path(key_id), wrap_master_key(master, passphrase, key_id, scrypt))
+        wrapped = wrap_master_key(master, passphrase, key_id, scrypt)
+        for path in key_paths(key_id):
+            await target.put(path, wrapped)
         await target.put(CONFIG_PATHS[1], config.encode())
         # The primary config goes last and only if absent: two racing inits cannot both win.
         try:
@@ -189,15 +208,20 @@ class Repository:
     ) -> Repository:
         if (passphrase is None) == (recovery_key is None):
             raise ValueError("give exactly one of passphrase or recovery_key")
-        config = await read_config(target)
+        copies = await read_config_copies(target)
         if recovery_key is not None:
             master = parse_recovery_key(recovery_key)
         else:
             assert passphrase is not None
-            master = await _unwrap_any(target, config, passphrase)
-        config.check_key(master)
+            master = await unwrap_any(target, copies.first().key_ids, passphrase)
+        config = copies.opened_by(master)
         state = await _load_state(target, master, config)
-        return cls(target, master, config, state, lock_for)
+        repo = cls(target, master, config, state, lock_for)
+        if state.lost_indexes:
+            # Both copies of an index lost: its packs describe themselves, so nothing is lost
+            # while they are intact (and prune must not take them for unindexed leftovers).
+            await repo.reindex_unindexed_packs()
+        return repo
 
     @property
     def id(self) -> str:
@@ -214,6 +238,11 @@ class Repository:
         base = self._state.base.indexes if self._state.base else ()
         live = [n for n in base if n not in self._state.lost_indexes]
         return tuple(dict.fromkeys([*live, *self._unpublished]))
+
+    @property
+    def dicts(self) -> dict[str, str]:
+        """Dictionary of each group (group -> dictionary id) the next manifest will list."""
+        return dict(self._writer.dicts)
 
     def export_recovery_key(self) -> str:
         return export_recovery_key(self._key)
@@ -247,6 +276,16 @@ class Repository:
     async def flush(self) -> None:
         await self._writer.flush()
 
+    def forget_packs(self, packs: set[str]) -> None:
+        """Drop `packs` from the index: their objects count as absent from now on, so the
+        next backup stores again whatever of them it still has."""
+        self.index.drop_packs(packs)
+        self._forgotten |= packs
+
+    async def add_record(self, object_id: str, record: bytes, flags: int) -> None:
+        """Store an already sealed record (one salvaged from a damaged pack)."""
+        await self._writer.add_record(object_id, record, flags)
+
     async def commit_snapshot(
         self,
         tree: Mapping[str, str],
@@ -254,8 +293,11 @@ class Repository:
         *,
         host: str | None = None,
         time: datetime | None = None,
+        store: str | None = None,
     ) -> str:
-        """Publish a snapshot whose root is `tree` (logical name -> object id); its id."""
+        """Publish a snapshot whose root is `tree` (logical name -> object id); its id.
+
+        `store` names the store the snapshot was taken of (recorded in the manifest)."""
         await self.flush()
         missing = [name for name, oid in tree.items() if not self.has(oid)]
         if missing:
@@ -268,6 +310,7 @@ class Repository:
             host=host if host is not None else socket.gethostname(),
             tags=tuple(tags),
             tree=dict(tree),
+            store=store,
         )
         await self.publish(manifest)
         return manifest.id
@@ -278,32 +321,82 @@ class Repository:
         `indexes` replaces the inherited list of live index objects (prune uses it).
         """
         session = self._writer.take_session()
-        if session.packs:
-            name = await write_twice(
-                self.target, self._key, "index", session.encode(), self.lock_for
-            )
-            self._unpublished.append(name)
-        if indexes is None:
-            inherited = self._state.base.indexes if self._state.base else ()
-            indexes = [n for n in inherited if n not in self._state.lost_indexes]
-        live = tuple(dict.fromkeys([*indexes, *self._unpublished]))
-        manifest = replace(manifest, indexes=live, dicts=dict(self._writer.dicts))
+        if self._forgotten and indexes is None:
+            doc = self.index.to_doc()
+            name = await write_twice(self.target, self._key, "index", doc.encode(), self.lock_for)
+            live: tuple[str, ...] = (name,)
+        else:
+            if session.packs:
+                name = await write_twice(
+                    self.target, self._key, "index", session.encode(), self.lock_for
+                )
+                self._unpublished.append(name)
+            if indexes is None:
+                inherited = self._state.base.indexes if self._state.base else ()
+                indexes = [n for n in inherited if n not in self._state.lost_indexes]
+            live = tuple(dict.fromkeys([*indexes, *self._unpublished]))
+        generation = self._state.generation + 1
+        manifest = replace(
+            manifest, indexes=live, dicts=dict(self._writer.dicts), generation=generation
+        )
+        await self._heal_manifest_copies(self._state.head)
         name = await write_twice(
             self.target, self._key, "snapshot", manifest.encode(), self.lock_for
         )
-        etag = await self.target.put_if_match(
-            HEAD_PATH, encode_head(self._key, self.id, name), self._state.etag
+        try:
+            etag = await self.target.put_if_match(
+                HEAD_PATH, encode_head(self._key, self.id, name), self._state.etag
+            )
+        except PreconditionFailed:
+            # Never published: left behind it would stand beside the winner's manifest.
+            await self._delete_manifest(name)
+            raise
+        scan = self._state.scan
+        scan.add(name, manifest, generation)
+        self._state = _State(
+            name, etag, manifest, self._state.index, self._state.problems, scan=scan
         )
-        self._state = _State(name, etag, manifest, self._state.index, self._state.problems)
         self._unpublished = []
         self._deduped = set()
+        self._forgotten = set()
+        self.adopted_objects = 0
         return name
+
+    async def rewrite_head(self) -> bool:
+        """Point HEAD at the newest manifest when it does not; whether anything was written."""
+        if self._state.head_problem is None:
+            return False
+        if self._state.head is None:
+            await self.target.delete(HEAD_PATH)  # it names nothing that is still there
+            self._state.etag = None
+        else:
+            sealed = encode_head(self._key, self.id, self._state.head)
+            self._state.etag = await self.target.put_if_match(HEAD_PATH, sealed, self._state.etag)
+        self._state.head_problem = None
+        return True
+
+    async def _heal_manifest_copies(self, name: str | None) -> None:
+        """Rewrite a lost or damaged copy of the manifest a new one is about to follow."""
+        if name is not None and name in self._state.scan.bad_copies:
+            problems = self._state.scan.bad_copies.pop(name)
+            await rewrite_bad_copies(self.target, "snapshot", name, problems)
+
+    async def _delete_manifest(self, name: str) -> None:
+        for path in copy_paths("snapshot", name):
+            with contextlib.suppress(ObjectLocked):
+                await self.target.delete(path)
+
+    def manifests_deleted(self, names: Iterable[str]) -> None:
+        """Forget has deleted these manifests: the scan no longer holds them."""
+        for name in names:
+            self._state.scan.discard(name)
 
     async def rebase(self) -> None:
         """After losing a HEAD race: reload HEAD and keep this session's written objects."""
         await self.flush()
         remote = await _load_state(self.target, self._key, self.config)
         assert remote.base is not None  # someone advanced HEAD, so there is a manifest
+        remote.index.drop_packs(self._forgotten)
         for name in self._unpublished:
             raw, _ = await read_either(self.target, self._key, "index", name)
             remote.index.merge(IndexDoc.decode(raw, f"index/{name}"))
@@ -341,6 +434,7 @@ class Repository:
             self.index.add_pack(name, len(data), entries)
             self._writer.session.add_pack(name, len(data), entries)
             found += len(entries)
+        self.adopted_objects += found
         return found
 
     # --- reading -------------------------------------------------------------------------
@@ -358,13 +452,43 @@ class Repository:
         return self._state.index
 
     async def chain(self) -> ChainWalk:
-        return await walk_chain(self.target, self._key, self._state.head)
+        return walk_chain(self._state.scan, self._state.head)
+
+    @property
+    def manifests(self) -> ManifestScan:
+        """Every manifest found when the repository was opened (and written since)."""
+        return self._state.scan
+
+    @property
+    def head_problem(self) -> str | None:
+        """What is wrong with the HEAD object (missing, damaged, behind the newest)."""
+        return self._state.head_problem
 
     async def list_snapshots(self) -> list[Snapshot]:
-        """Live snapshots, newest first."""
+        """Snapshots on the chain from the newest, newest first, then the detached ones."""
+        scan = self._state.scan
         walk = await self.chain()
-        links = [lk for lk in walk.links if lk.manifest.kind == "snapshot"]
-        return [_snapshot(lk.name, lk.manifest) for lk in links]
+        snaps = [
+            _snapshot(lk.name, lk.manifest, scan.generations[lk.name])
+            for lk in walk.links
+            if lk.manifest.kind == "snapshot"
+        ]
+        for name in detached(scan, walk):
+            if scan.manifests[name].kind == "snapshot":
+                snaps.append(_snapshot(name, scan.manifests[name], scan.generations[name], True))
+        return snaps
+
+    async def read_indexes_of(self, snapshot: Snapshot) -> None:
+        """Also look objects up in the indexes a detached snapshot lists: its objects may sit
+        in packs that only those name (a side branch's own session)."""
+        for name in self._state.scan.manifests[snapshot.manifest].indexes:
+            if name in self.live_indexes:
+                continue
+            try:
+                raw, _ = await read_either(self.target, self._key, "index", name)
+            except (RepositoryCorrupt, ObjectDamaged):
+                continue  # its objects read as missing, and the restore says so
+            self.index.merge(IndexDoc.decode(raw, f"index/{name}"))
 
     async def snapshot(self, snapshot_id: str) -> Snapshot:
         for snap in await self.list_snapshots():
@@ -398,10 +522,26 @@ class Repository:
         return {"bytes_in": self._writer.bytes_in, "bytes_stored": self._writer.bytes_stored}
 
 
-async def _unwrap_any(target: Target, config: RepoConfig, passphrase: str) -> bytes:
-    for key_id in config.key_ids:
-        try:
-            return unwrap_master_key(await target.get(key_path(key_id)), passphrase, key_id)
-        except (WrongKey, ObjectMissing, ObjectDamaged):
-            continue
-    raise WrongKey("the passphrase does not open this repository")
+async def unwrap_any(target: Target, key_ids: Iterable[str], passphrase: str) -> bytes:
+    """The master key from the first key file copy the passphrase opens.
+
+    WrongKey only when an intact key file refused the passphrase; when every copy is missing
+    or damaged, say so (the recovery key still opens the repository)."""
+    damage: list[str] = []
+    refused = False
+    for key_id in key_ids:
+        for path in key_paths(key_id):
+            try:
+                return unwrap_master_key(await target.get(path), passphrase, key_id)
+            except WrongKey:
+                refused = True
+            except ObjectMissing:
+                damage.append(f"{path} missing")
+            except ObjectDamaged as exc:
+                damage.append(str(exc))
+    if refused:
+        raise WrongKey("the passphrase does not open this repository")
+    raise RepositoryCorrupt(
+        f"no key file can be read ({'; '.join(damage)}); open the repository with the "
+        "recovery key, and run `syncd backup repair` to rewrite the key file"
+    )

@@ -13,11 +13,11 @@ import hashlib
 from datetime import UTC, datetime, timedelta
 
 from backups.compress import Codec, Compressor, is_precompressed, train_dictionary
+from backups.dicts import write_dict
 from backups.groups import MAX_WAITING_BYTES, GroupBuffer, Waiting
 from backups.index import Index, IndexDoc
 from backups.memory import tune_malloc
 from backups.packs import (
-    DICT_TYPE,
     FinishedPack,
     PackBuilder,
     flags_for_type,
@@ -85,8 +85,10 @@ class PackWriter:
         dict_id: str | None = None
         if trained is not None:
             dict_id = hashlib.sha256(trained).hexdigest()
-            if dict_id not in self._index and dict_id not in self._building:
-                await self._store(dict_id, trained, DICT_TYPE, None, compress=False)
+            if dict_id not in self._dict_data:
+                # Apart from the data packs: losing the pack of the group's first pages must
+                # not take every later page of the group with it.
+                await write_dict(self._target, self._key, dict_id, trained, self._lock_for)
             self.dicts[group] = dict_id
             self.dicts_created[group] = dict_id
             self._reader.remember_dict(dict_id, trained)
@@ -99,32 +101,31 @@ class PackWriter:
             await self._store(w.object_id, w.data, w.type, dict_id)
             del w
 
-    async def _store(
-        self, object_id: str, data: bytes, type_: str, dict_id: str | None, compress: bool = True
-    ) -> None:
+    async def _store(self, object_id: str, data: bytes, type_: str, dict_id: str | None) -> None:
         if dict_id is None and None not in self._compressors:
             self._compressors[None] = Compressor()
         elif dict_id is not None and dict_id not in self._compressors:
             raw = self._dict_data.get(dict_id)
             if raw is None:
-                raw = self._dict_data[dict_id] = await self._reader.read(dict_id)
+                raw = self._dict_data[dict_id] = await self._reader.dictionary(dict_id)
             self._compressors[dict_id] = Compressor(raw)
         # Compression (zstd releases the GIL) and sealing run in a worker thread, so a long
         # first backup never stalls the event loop that the daemon's mirror passes share.
-        record = await asyncio.to_thread(self._seal, object_id, data, type_, dict_id, compress)
+        record = await asyncio.to_thread(self._seal, object_id, data, type_, dict_id)
+        await self.add_record(object_id, record, flags_for_type(type_))
+
+    async def add_record(self, object_id: str, record: bytes, flags: int) -> None:
+        """Put a sealed record into the pack being built (a record does not depend on its
+        pack, so one read intact from a damaged pack is copied as it is)."""
         if len(self._builder) and self._builder.size + len(record) > self._pack_size:
             await self._upload()
-        self._builder.add(object_id, record, flags_for_type(type_))
+        self._builder.add(object_id, record, flags)
         self._building.add(object_id)
         if self._builder.size >= self._pack_size:
             await self._upload()
 
-    def _seal(
-        self, object_id: str, data: bytes, type_: str, dict_id: str | None, compress: bool
-    ) -> bytes:
-        codec, payload = (
-            self._compressors[dict_id].compress(data) if compress else (Codec.NONE, data)
-        )
+    def _seal(self, object_id: str, data: bytes, type_: str, dict_id: str | None) -> bytes:
+        codec, payload = self._compressors[dict_id].compress(data)
         # A dictionary only shows in the header when it was actually used.
         used_dict = dict_id if codec == Codec.ZSTD_DICT else None
         return seal_record(self._key, object_id, type_, codec, used_dict, payload)

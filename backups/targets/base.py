@@ -19,6 +19,9 @@ class ObjectInfo:
     etag: str | None = None
     # when the object was last written, where the target says (head): pruning by age needs it
     modified: datetime | None = None
+    # SHA-256 (hex) of the content, where the target keeps one (head): a local folder hashes
+    # the file, S3 reports the checksum stored at upload. Packs are named by it.
+    sha256: str | None = None
 
 
 # What `put` takes: bytes, any bytes-like buffer (written without a copy of it), or a binary

@@ -48,10 +48,21 @@ class LocalTarget:
         self.root = Path(root)
         self._tmp = self.root / _META / "tmp"
         self._locks = self.root / _META / "locks"
-        self._tmp.mkdir(parents=True, exist_ok=True)
-        self._locks.mkdir(parents=True, exist_ok=True)
         self._mutex_path = self.root / _META / "write.lock"
-        self._mutex_path.touch(exist_ok=True)
+        self._prepared = False
+
+    def _prepare(self) -> None:
+        """Make the bookkeeping folders at the first write, not on opening: reading (verify,
+        restore) must work in a folder this process may not write to."""
+        if self._prepared:
+            return
+        try:
+            self._tmp.mkdir(parents=True, exist_ok=True)
+            self._locks.mkdir(parents=True, exist_ok=True)
+            self._mutex_path.touch(exist_ok=True)
+        except OSError as exc:
+            raise TargetError(f"{self.root} cannot be written to: {exc.strerror}") from None
+        self._prepared = True
 
     def __repr__(self) -> str:
         return f"LocalTarget({str(self.root)!r})"
@@ -68,6 +79,7 @@ class LocalTarget:
     def _mutex(self) -> Iterator[None]:
         """An exclusive flock on one file: serialises check-then-replace steps between
         threads and between processes (each open() is its own lock holder)."""
+        self._prepare()
         with self._mutex_path.open("rb") as fh:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
             try:
@@ -76,6 +88,7 @@ class LocalTarget:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
     def _write_temp(self, data: PutData) -> Path:
+        self._prepare()
         fd, tmp = tempfile.mkstemp(dir=self._tmp, prefix="put-")
         try:
             with os.fdopen(fd, "wb") as fh:
@@ -157,6 +170,8 @@ class LocalTarget:
             return self._path(name).read_bytes()
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
             raise ObjectMissing(f"{name} is not in {self.root}") from exc
+        except PermissionError as exc:
+            raise TargetError(f"{name} in {self.root} cannot be read: {exc.strerror}") from None
 
     def _digest(self, name: str) -> tuple[int, str]:
         digest = hashlib.sha256()
@@ -168,6 +183,8 @@ class LocalTarget:
                     size += len(chunk)
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
             raise ObjectMissing(f"{name} is not in {self.root}") from exc
+        except PermissionError as exc:
+            raise TargetError(f"{name} in {self.root} cannot be read: {exc.strerror}") from None
         return size, digest.hexdigest()
 
     def _head(self, name: str) -> ObjectInfo | None:
@@ -176,7 +193,7 @@ class LocalTarget:
             modified = datetime.fromtimestamp(self._path(name).stat().st_mtime, UTC)
         except (ObjectMissing, FileNotFoundError):
             return None
-        return ObjectInfo(name=name, size=size, etag=etag, modified=modified)
+        return ObjectInfo(name=name, size=size, etag=etag, modified=modified, sha256=etag)
 
     def _list(self, prefix: str) -> list[ObjectInfo]:
         # walk only the deepest folder the prefix pins down, then filter by string prefix

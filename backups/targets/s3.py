@@ -9,6 +9,8 @@ with jittered back-off; whatever is left is mapped onto backups.errors with a on
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import functools
 import hashlib
 import io
@@ -43,6 +45,30 @@ def _status(exc: ClientError) -> int:
 
 def _retried(exc: ClientError) -> bool:
     return int(exc.response.get("ResponseMetadata", {}).get("RetryAttempts", 0)) > 0
+
+
+def _sha256_b64(body: bytes | bytearray | IO[bytes] | io.RawIOBase) -> str:
+    """The base64 SHA-256 of a body, a file read from its position and rewound to it."""
+    if isinstance(body, bytes | bytearray):
+        return base64.b64encode(hashlib.sha256(body).digest()).decode()
+    start = body.tell()
+    digest = hashlib.sha256()
+    while chunk := body.read(_READ_CHUNK):
+        digest.update(chunk)
+    body.seek(start)
+    return base64.b64encode(digest.digest()).decode()
+
+
+def _sha256_hex(reported: object) -> str | None:
+    """The hex digest of a reported ChecksumSHA256 (base64); None for none or a composite one
+    (a multipart upload's, "...-N"), which is not the object's own hash."""
+    if not isinstance(reported, str) or "-" in reported:
+        return None
+    try:
+        raw = base64.b64decode(reported, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return raw.hex() if len(raw) == 32 else None
 
 
 def _md5_etag(data: bytes) -> str:
@@ -188,6 +214,16 @@ class S3Target:
             f"{op} {name} in {self._where} failed: {_code(exc)} (HTTP {_status(exc)}) {message}"
         )
 
+    def _put_object(self, **kwargs: Any) -> Any:
+        """put_object with the body's SHA-256, which the server checks on arrival and keeps:
+        a head then tells whether a pack still holds what it is named by. Computed here (in
+        the worker thread) and sent as a header: botocore's own would go in a trailer, which
+        several S3-compatible servers refuse."""
+        body = kwargs["Body"]
+        return self._client.put_object(
+            Bucket=self.bucket, ChecksumSHA256=_sha256_b64(body), **kwargs
+        )
+
     async def _current_etag(self, name: str) -> str | None:
         info = await self.head(name)
         return info.etag if info else None
@@ -197,9 +233,7 @@ class S3Target:
     async def put(self, name: str, data: PutData) -> None:
         key = self._key(name)
         try:
-            await self._call(
-                "put", name, self._client.put_object, Bucket=self.bucket, Key=key, Body=_body(data)
-            )
+            await self._call("put", name, self._put_object, Key=key, Body=_body(data))
         except ClientError as exc:
             raise self._failed("put", name, exc) from exc
 
@@ -211,13 +245,7 @@ class S3Target:
         condition = {"IfNoneMatch": "*"} if etag is None else {"IfMatch": etag}
         try:
             answer = await self._call(
-                "put",
-                name,
-                self._client.put_object,
-                Bucket=self.bucket,
-                Key=key,
-                Body=data,
-                **condition,
+                "put", name, self._put_object, Key=key, Body=data, **condition
             )
         except ObjectMissing as exc:  # AWS answers If-Match on an absent key with 404
             raise PreconditionFailed(f"{name} is absent, expected etag {etag}") from exc
@@ -273,7 +301,12 @@ class S3Target:
     async def head(self, name: str) -> ObjectInfo | None:
         try:
             answer = await self._call(
-                "head", name, self._client.head_object, Bucket=self.bucket, Key=self._key(name)
+                "head",
+                name,
+                self._client.head_object,
+                Bucket=self.bucket,
+                Key=self._key(name),
+                ChecksumMode="ENABLED",
             )
         except ObjectMissing:
             return None
@@ -285,6 +318,7 @@ class S3Target:
             size=int(answer["ContentLength"]),
             etag=str(answer["ETag"]),
             modified=modified.astimezone(UTC) if isinstance(modified, datetime) else None,
+            sha256=_sha256_hex(answer.get("ChecksumSHA256")),
         )
 
     async def list(self, prefix: str = "") -> AsyncIterator[ObjectInfo]:

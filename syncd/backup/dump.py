@@ -44,10 +44,11 @@ class BlobRow:
     content_type: str | None
 
 
-# Every table but `documents`: the documents' content goes into the snapshot as blobs (each
-# has its `blobs` row), and a restore writes it back as blob files, which the store reads.
+# Every table but `documents` and `store_meta`: the documents' content goes into the snapshot
+# as blobs (each has its `blobs` row), and a restore writes it back as blob files, which the
+# store reads; the store's id goes into the snapshot's manifest.
 BACKED_UP_TABLES: tuple[Table, ...] = tuple(
-    table for table in t.metadata.sorted_tables if table is not t.documents
+    table for table in t.metadata.sorted_tables if table not in (t.documents, t.store_meta)
 )
 
 

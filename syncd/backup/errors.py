@@ -9,6 +9,10 @@ class BackupFailed(SyncdError):
     """The repository or its target refused or failed (wrong key, unreachable bucket, ...)."""
 
 
+class OtherStore(SyncdError):
+    """The repository holds snapshots of another store, and mixing them was not asked for."""
+
+
 class NoSuchSnapshot(NotFound):
     """The named snapshot is not in the repository."""
 

@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 from backups.errors import BackupError, ObjectMissing
 from backups.prune import forget, mark, sweep
+from backups.reindex import clear_damage_marks
 from backups.repository import Repository
 from backups.retention import RetentionPolicy, decide
-from syncd.backup.errors import PruneRefused
+from syncd.backup.errors import NoSuchSnapshot, PruneRefused
 from syncd.config.model import BackupTarget, Retention
 
 PROBE_PREFIX = "probe/"
@@ -50,23 +51,32 @@ async def prune_repository(
     *,
     dry_run: bool = False,
     now: datetime | None = None,
+    drop: frozenset[str] = frozenset(),
 ) -> list[str]:
-    """Lines saying what was (or, dry run, would be) kept, forgotten, deleted and marked."""
+    """Lines saying what was (or, dry run, would be) kept, forgotten, deleted and marked.
+
+    `drop`: ids of snapshots to forget whatever the policy says (the only way a detached
+    snapshot, which the policy never touches, is forgotten)."""
     now = now or datetime.now(UTC)
     policy = policy_of(target.retention)
     snapshots = await repo.list_snapshots()
-    kept = decide([(s.id, s.time) for s in snapshots], policy, now)
+    unknown = drop - {s.id for s in snapshots}
+    if unknown:
+        raise NoSuchSnapshot(f"no snapshot {', '.join(sorted(unknown))} in the repository")
+    chain = [s for s in snapshots if not s.detached]
+    kept = decide([(s.id, s.time) for s in chain], policy, now)
     lines = []
     for snap in snapshots:
-        why = kept.get(snap.id)
-        verdict = f"keep   ({', '.join(why)})" if why else "forget"
+        why = kept.get(snap.id) if not snap.detached else ["detached"]
+        verdict = f"keep   ({', '.join(why)})" if why and snap.id not in drop else "forget"
         lines.append(f"{verdict:<40} {snap.id}  {snap.time:%Y-%m-%d %H:%M:%S}Z")
     if dry_run:
         return [*lines, "dry run: nothing changed"]
     await check_delete_rights(repo, f"target {target.key}")
-    result = await forget(repo, policy, now)
+    result = await forget(repo, policy, now, drop=drop)
     deleted = await sweep(repo, grace, now)
     marked = await mark(repo, now)
+    await clear_damage_marks(repo)
     return [
         *lines,
         f"forgot {len(result.forgotten)} snapshots",

@@ -33,6 +33,7 @@ from syncd.backup.scope import (
 from syncd.errors import StoreError
 from syncd.store import schema as t
 from syncd.store.blobs import LocalBlobStore
+from syncd.store.identity import adopt_store_id
 from syncd.store.store import Store, utcnow
 
 Progress = Callable[[str, int, int], None]
@@ -158,6 +159,8 @@ async def restore_snapshot(
     scope = scope or Scope()
     snap = await find_snapshot(repo, snapshot)
     await _check_empty(store)
+    if snap.detached:
+        await repo.read_indexes_of(snap)
     report = RestoreReport(snap.id)
     source = _Source(repo, fallback)
     progress("database", 0, 0)
@@ -182,6 +185,8 @@ async def restore_snapshot(
     ]
     progress("rows", 0, 0)
     report.rows = await _insert_rows(store, selection.rows)
+    if scope.whole and snap.store is not None:
+        await adopt_store_id(store.engine, snap.store)  # the restored store continues it
     return report
 
 

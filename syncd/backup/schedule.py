@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime
 
 from backups.errors import BackupError
 from backups.packs import pack_path
+from backups.reindex import mark_damaged
 from backups.repository import Repository
 from syncd.backup.access import backup_errors, configured_target, describe, open_configured
 from syncd.backup.errors import BackupFailed
@@ -35,14 +36,19 @@ async def backup_and_record(
     *,
     tags: Sequence[str] = (),
     progress: Progress | None = None,
+    allow_other_store: bool = False,
 ) -> BackupResult:
     """One backup with its outcome in the event log."""
     try:
         with backup_errors(where):
             if progress is None:
-                result = await run_backup(store, repo, tags=tags)
+                result = await run_backup(
+                    store, repo, tags=tags, allow_other_store=allow_other_store
+                )
             else:
-                result = await run_backup(store, repo, tags=tags, progress=progress)
+                result = await run_backup(
+                    store, repo, tags=tags, progress=progress, allow_other_store=allow_other_store
+                )
     except Exception as exc:
         await store.log_event(
             "backup.failed",
@@ -58,6 +64,13 @@ async def backup_and_record(
         severity="warning" if result.unreadable_blobs else "info",
         data={"target": where, **result.summary()},
     )
+    if result.lost_objects:
+        await store.log_event(
+            "backup.healed",
+            f"snapshot {result.snapshot} to {where}: {result.healed_objects} of "
+            f"{result.lost_objects} objects of lost or damaged packs stored again",
+            data={"target": where, **result.summary()},
+        )
     return result
 
 
@@ -125,6 +138,7 @@ async def sample_packs(repo: Repository, day: date) -> SamplingReport:
         report.packs_read += 1
         if hashlib.sha256(data).hexdigest() != pack:
             report.problems.append(f"pack {pack}: content does not match its name")
+            await mark_damaged(repo.target, {pack})
         for object_id, loc in objects:
             report.objects_read += 1
             try:

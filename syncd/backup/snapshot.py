@@ -22,6 +22,7 @@ import zstandard
 
 from backups.errors import BackupError, ObjectMissing, PreconditionFailed
 from backups.packs import pack_path
+from backups.reindex import forget_lost_packs
 from backups.repository import Repository
 from syncd.backup.deltas import (
     DELTA_TABLE,
@@ -43,10 +44,12 @@ from syncd.backup.dump import (
     read_snapshot,
 )
 from syncd.backup.fingerprint import table_fingerprint
+from syncd.backup.ownership import check_owner
 from syncd.backup.reuse import BLOB_TABLES, held_blob_entries, previous_snapshot, reusable_table
 from syncd.backup.rows import BLOBS_ENTRY, meta_name, recopy, tree_name
 from syncd.errors import StoreError
 from syncd.store.blobs import decompress_verified
+from syncd.store.identity import store_id
 from syncd.store.store import Store
 
 Progress = Callable[[str, int, int], None]
@@ -70,6 +73,10 @@ class BackupResult:
     packs_checked: int = 0
     unreadable_blobs: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    # Objects of packs found missing or damaged at the start, and how many of them this
+    # backup stored again (the rest the store no longer has, or no longer needs).
+    lost_objects: int = 0
+    healed_objects: int = 0
 
     def summary(self) -> dict[str, object]:
         return {
@@ -79,6 +86,8 @@ class BackupResult:
             "bytes_added": self.bytes_added,
             "packs_checked": self.packs_checked,
             "unreadable_blobs": self.unreadable_blobs[:20],
+            "lost_objects": self.lost_objects,
+            "healed_objects": self.healed_objects,
         }
 
 
@@ -149,9 +158,19 @@ async def _add_copy(repo: Repository, body: bytes) -> tuple[str, bool]:
 
 
 async def run_backup(
-    store: Store, repo: Repository, *, tags: Sequence[str] = (), progress: Progress = _quiet
+    store: Store,
+    repo: Repository,
+    *,
+    tags: Sequence[str] = (),
+    progress: Progress = _quiet,
+    allow_other_store: bool = False,
 ) -> BackupResult:
     started = time.monotonic()
+    owner = await store_id(store.engine)
+    check_owner(await repo.list_snapshots(), owner, allow_other=allow_other_store)
+    # Whatever a lost or damaged pack held leaves the index first, so every decision below
+    # (`repo.has`, reuse of the previous snapshot) sees it as absent and stores it again.
+    healing = await forget_lost_packs(repo)
     packs_before = set(repo.index.pack_sizes())
     prev = await previous_snapshot(repo)
     tree: dict[str, str] = {}
@@ -249,7 +268,9 @@ async def run_backup(
         # With the second copies, in a small pack: the next backup reads these lists back.
         tree[BLOBS_ENTRY] = await _add_held(repo, held)
     progress("commit", 0, 0)
-    result.snapshot = await _commit(repo, tree, tags)
+    result.snapshot = await _commit(repo, tree, tags, owner)
+    result.lost_objects = len(healing.lost)
+    result.healed_objects = sum(1 for oid in healing.lost if repo.has(oid))
     result.packs_checked, result.bytes_added = await check_new_packs(repo, packs_before)
     result.seconds = time.monotonic() - started
     return result
@@ -395,13 +416,13 @@ async def _verified(sha: str, stored: bytes) -> bytes:
     return decompress_verified(sha, stored)
 
 
-async def _commit(repo: Repository, tree: dict[str, str], tags: Sequence[str]) -> str:
+async def _commit(repo: Repository, tree: dict[str, str], tags: Sequence[str], owner: str) -> str:
     try:
-        return await repo.commit_snapshot(tree, tags)
+        return await repo.commit_snapshot(tree, tags, store=owner)
     except PreconditionFailed:
         # Another writer advanced HEAD meanwhile: adopt its HEAD and publish on top of it.
         await repo.rebase()
-        return await repo.commit_snapshot(tree, tags)
+        return await repo.commit_snapshot(tree, tags, store=owner)
 
 
 async def check_new_packs(repo: Repository, before: set[str]) -> tuple[int, int]:

@@ -1,4 +1,4 @@
-"""`syncd backup init|run|list|verify|key export|prune` and `syncd restore`."""
+"""`syncd backup init|run|list|verify|repair|key export|prune` and `syncd restore`."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from syncd.cli.common import check_can_create, config_option, read_config, run
 from syncd.errors import ConfigError, NotFound
 
 if TYPE_CHECKING:
-    from syncd.config.model import Config
+    from syncd.config.model import BackupTarget, Config
 
 # The backup machinery (SQLAlchemy, boto3, cryptography, rich) is imported inside each
 # command, so other commands do not pay for it at start-up.
@@ -59,7 +59,14 @@ def backup_init(config_file: Path | None, target_key: str | None) -> None:
 @config_option
 @target_option
 @click.option("--tag", "tags", multiple=True, help="Label the snapshot (repeatable).")
-def backup_run(config_file: Path | None, target_key: str | None, tags: tuple[str, ...]) -> None:
+@click.option(
+    "--allow-other-store",
+    is_flag=True,
+    help="Back up even though the repository holds snapshots of another store.",
+)
+def backup_run(
+    config_file: Path | None, target_key: str | None, tags: tuple[str, ...], allow_other_store: bool
+) -> None:
     """Back the store up now (incremental: only what the repository lacks is uploaded)."""
     from syncd.backup.access import configured_target, describe, open_configured
     from syncd.backup.progress_bar import progress_bar
@@ -80,6 +87,7 @@ def backup_run(config_file: Path | None, target_key: str | None, tags: tuple[str
                     describe(target),
                     tags=tags,
                     progress=bar,
+                    allow_other_store=allow_other_store,
                 )
             await repo.target.close()
         finally:
@@ -89,6 +97,11 @@ def backup_run(config_file: Path | None, target_key: str | None, tags: tuple[str
             f"{result.chunks_added} table chunks new, {result.bytes_added / 1e6:.2f} MB added, "
             f"{result.packs_checked} new packs checked, {result.seconds:.1f} s"
         )
+        if result.lost_objects:
+            click.echo(
+                f"healed: {result.healed_objects} of {result.lost_objects} objects of lost or "
+                "damaged packs stored again"
+            )
         for sha in result.unreadable_blobs:
             click.echo(f"warning: blob {sha} is unreadable in the store and was not backed up")
 
@@ -113,7 +126,10 @@ def backup_list(config_file: Path | None, target_key: str | None) -> None:
             click.echo("no snapshots yet")
         for snap in snapshots:
             tags = ",".join(snap.tags)
-            click.echo(f"{snap.id}  {snap.time:%Y-%m-%d %H:%M:%S}Z  {snap.host}  {tags}")
+            mark = "  (detached: off the chain from the newest)" if snap.detached else ""
+            click.echo(f"{snap.id}  {snap.time:%Y-%m-%d %H:%M:%S}Z  {snap.host}  {tags}{mark}")
+        if any(snap.detached for snap in snapshots):
+            click.echo("the manifest chain is broken or branched: run `syncd backup verify`")
 
     run(action())
 
@@ -169,6 +185,61 @@ def backup_verify(
     run(action())
 
 
+@backup_group.command("repair")
+@config_option
+@target_option
+@click.option("--recovery-key", default=None, help="Recovery key (or $SYNCD_RECOVERY_KEY).")
+@click.option("--recovery-key-file", type=click.Path(path_type=Path), default=None)
+def backup_repair(
+    config_file: Path | None,
+    target_key: str | None,
+    recovery_key: str | None,
+    recovery_key_file: Path | None,
+) -> None:
+    """Rebuild what can be rebuilt: config and key files from their copies or the recovery
+    key, lost manifest copies, and HEAD. Exit status 1 when something stays broken."""
+    from backups.repair import repair
+    from syncd.backup.access import backup_errors, configured_target, describe, recovery_key_from
+    from syncd.targets import open_target
+
+    config = read_config(config_file)
+    index, target = configured_target(config, target_key)
+    where = describe(target)
+    key = recovery_key_from(recovery_key, recovery_key_file)
+    secret = _optional_passphrase(target, index)
+    if key is None and secret is None:
+        raise ConfigError(
+            f"backup_targets[{index}].passphrase", "give the passphrase or a recovery key"
+        )
+
+    async def action() -> list[str]:
+        storage = open_target(target, index)
+        try:
+            with backup_errors(where):
+                reports = await repair(storage, passphrase=secret, recovery_key=key)
+        finally:
+            await storage.close()
+        left: list[str] = []
+        for report in reports:
+            for line in report.result.done:
+                click.echo(f"{report.step}: {line}")
+            left += [f"{report.step}: {line}" for line in report.result.left]
+        return left
+
+    left = run(action())
+    for line in left:
+        click.echo(f"not repaired: {line}")
+    if left:
+        raise BackupFailed(f"{where}: {len(left)} things could not be repaired (listed above)")
+    click.echo(f"{where}: repaired; run `syncd backup verify` to check")
+
+
+def _optional_passphrase(target: BackupTarget, index: int) -> str | None:
+    from syncd.backup.access import passphrase
+
+    return passphrase(target, index) if target.passphrase is not None else None
+
+
 @backup_group.group("key")
 def key_group() -> None:
     """The repository's recovery key."""
@@ -196,8 +267,18 @@ def key_export(config_file: Path | None, target_key: str | None) -> None:
 @target_option
 @click.option("--dry-run", is_flag=True, help="Only list which snapshots would be kept and why.")
 @click.option("--grace", default="24h", show_default=True, help="Age of a mark before deletion.")
+@click.option(
+    "--forget",
+    "forget_ids",
+    multiple=True,
+    help="Forget this snapshot (id) whatever the policy says, detached ones too (repeatable).",
+)
 def backup_prune(
-    config_file: Path | None, target_key: str | None, dry_run: bool, grace: str
+    config_file: Path | None,
+    target_key: str | None,
+    dry_run: bool,
+    grace: str,
+    forget_ids: tuple[str, ...],
 ) -> None:
     """Forget snapshots the retention policy drops; delete unreachable packs in two phases.
 
@@ -214,7 +295,9 @@ def backup_prune(
         repo = await open_configured(config, target_key)
         try:
             with backup_errors(describe(target)):
-                lines = await prune_repository(repo, target, _grace(grace), dry_run=dry_run)
+                lines = await prune_repository(
+                    repo, target, _grace(grace), dry_run=dry_run, drop=frozenset(forget_ids)
+                )
         finally:
             await repo.target.close()
         for line in lines:

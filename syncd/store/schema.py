@@ -149,6 +149,15 @@ events = Table(
     Column("data", JSON),
 )
 
+# Facts about the store itself, one row each: "store_id" names this store to the backup
+# repositories it writes to (made at first need; a restore carries the backed-up one over).
+store_meta = Table(
+    "store_meta",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
 Index("ix_events_at", events.c.at)
 Index("ix_revisions_created", revisions.c.created_at)
 Index("ix_revision_blobs_sha", revision_blobs.c.sha)

@@ -116,6 +116,9 @@ def _backup_row(b: BackupRow, now: datetime) -> str:
     else:
         added = done.data.get("bytes_added")
         size = f", {int(added):,} bytes added" if isinstance(added, int) else ""
+        healed = done.data.get("healed_objects")
+        if isinstance(healed, int) and healed:
+            size += f", {healed:,} lost objects stored again"
         last = f"{_ago(done.at, now)}{escape(size)}"
     age = span(int(b.age.total_seconds())) if b.age is not None else "—"
     failed = (f"{_ago(o.last_failed.at, now)}: {escape(one_line(o.last_failed.message))}"

@@ -177,3 +177,42 @@ def test_a_restore_with_losses_lists_them_and_exits_4(
     lost = [line for line in out.splitlines() if line.startswith("lost: ")]
     assert lost and all(" revision " in line for line in lost)
     assert "could not be restored" in err
+
+
+def test_repair_and_the_next_backup_heal_lost_packs(
+    tmp_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = _local_setup(tmp_path)
+
+    def cli(*args: str) -> tuple[int, str, str]:
+        return run_main(list(args), env, tmp_path, capsys, monkeypatch)
+
+    def lose_largest_pack() -> None:
+        packs = sorted((tmp_path / "nas" / "data").glob("*/*"), key=lambda p: p.stat().st_size)
+        packs[-1].unlink()
+
+    assert cli("backup", "init")[0] == 0
+    assert cli("backup", "run")[0] == 0
+    lose_largest_pack()
+    code, out, err = cli("backup", "repair")
+    assert code == 0, err
+    assert "forgot 1 missing packs" in out and "published a new index" in out
+    assert "forgot" not in cli("backup", "repair")[1]  # nothing left to forget
+    assert cli("backup", "run")[0] == 0  # stores again what the repair forgot
+    assert cli("backup", "verify", "--read-data")[0] == 0
+
+    lose_largest_pack()
+    assert cli("backup", "verify")[0] == 1
+    code, out, err = cli("backup", "run")
+    assert code == 0, err
+    assert "healed: " in out
+    code, out, _ = cli("backup", "verify", "--read-data")
+    assert code == 0 and "no problems found" in out
+    url = f"sqlite+aiosqlite:///{tmp_path / 'r' / 'db'}"
+    code, out, err = cli("restore", "latest", "--store", url)
+    assert code == 0, (out, err)
+    restored = asyncio.run(_contents(url, tmp_path / "r" / "blobs"))
+    state = tmp_path / "state"
+    original = asyncio.run(_contents(f"sqlite+aiosqlite:///{state / 'syncd.db'}", state / "blobs"))
+    assert restored["blobs"] == original["blobs"]
+    assert restored["revisions"] == original["revisions"]

@@ -10,6 +10,7 @@ from backups.crypto import ScryptParams
 from backups.repository import Repository
 from backups.targets.base import Target
 from backups.targets.local import LocalTarget
+from backups.verify import Damage, VerifyReport
 
 # Cheap scrypt for tests: the format is the same, only the work factor differs.
 FAST_SCRYPT = ScryptParams(n=2**10, r=8, p=1)
@@ -55,3 +56,17 @@ async def add_all(repo: Repository, blobs: list[bytes], type_: str = "page") -> 
         await repo.add(oid(data), data, type_)
         ids.append(oid(data))
     return ids
+
+
+def beyond_a_crash(repo: Repository, report: VerifyReport) -> list[Damage]:
+    """The problems a kill -9 of a writer cannot explain.
+
+    A kill after a manifest's first copy, or before HEAD moved, leaves the newest manifest
+    with one copy, or HEAD missing or one behind: reported (a stale HEAD cannot be told from
+    a rolled-back one), used as the newest all the same, and set right by the next commit."""
+    return [
+        d
+        for d in report.problems
+        if not (d.kind == "head" and ("rolled back or stale" in d.reason or "missing" in d.reason))
+        and not (d.kind == "snapshot" and d.name == repo.head and not d.lost)
+    ]

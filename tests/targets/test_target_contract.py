@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import os
+import tempfile
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -23,6 +26,21 @@ async def test_put_get_head_round_trip(target: Target) -> None:
     assert info is not None
     assert (info.name, info.size) == ("data/ab/abcdef", len(data))
     assert info.etag
+
+
+async def test_head_reports_the_sha256_of_what_was_put(target: Target) -> None:
+    data = os.urandom(300_000)
+    spooled = tempfile.SpooledTemporaryFile(max_size=1024)  # noqa: SIM115
+    spooled.write(data)
+    spooled.seek(0)
+    for name, body in (("bytes", data), ("file", spooled), ("view", memoryview(data))):
+        await target.put(name, body)
+        info = await target.head(name)
+        assert info is not None and info.sha256 == hashlib.sha256(data).hexdigest(), name
+    spooled.close()
+    await target.put_if_match("cond", b"conditional", None)
+    info = await target.head("cond")
+    assert info is not None and info.sha256 == hashlib.sha256(b"conditional").hexdigest()
 
 
 async def test_put_replaces(target: Target) -> None:
